@@ -1,0 +1,184 @@
+"""Runtime settings (pydantic-settings): environment ``PARTNER_SYNC_*`` and an optional TOML file.
+
+Nested settings use ``__``: ``PARTNER_SYNC_HUBSPOT__ACCESS_TOKEN``, ``PARTNER_SYNC_STORE__URL``.
+The TOML file is named by ``PARTNER_SYNC_CONFIG_FILE`` (or passed to ``load_settings``); its
+tables mirror the nesting (``[hubspot] access_token = "..."``). Environment beats file.
+Unknown keys are rejected; errors name the setting.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from config.contract import CrmContract, contract_for_prefix
+from config.terms import ProgramTerms, load_terms
+
+__all__ = [
+    "AdminSettings",
+    "HubSpotSettings",
+    "SchedulerSettings",
+    "Settings",
+    "SettingsError",
+    "StoreSettings",
+    "SyncSettings",
+    "WebhookSettings",
+    "load_settings",
+]
+
+ENV_PREFIX = "PARTNER_SYNC_"
+CONFIG_FILE_ENV = "PARTNER_SYNC_CONFIG_FILE"
+DEFAULT_BASE_URL = "https://api.hubapi.com"
+
+
+class SettingsError(ValueError):
+    """A setting is missing or invalid. The message names it as an environment variable."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class HubSpotSettings(_Section):
+    access_token: SecretStr | None = None
+    base_url: str = DEFAULT_BASE_URL
+    rate_limit_per_10s: int = Field(190, ge=1, le=1000)
+    search_per_s: int = Field(5, ge=1, le=50)
+    daily_limit: int = Field(625_000, ge=1)
+    timeout_s: float = Field(30.0, gt=0)
+    max_attempts: int = Field(6, ge=1, le=20)
+    max_retry_wait_s: float = Field(120.0, ge=0)
+
+    @field_validator("base_url")
+    @classmethod
+    def _url(cls, v: str) -> str:
+        if not v.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return v.rstrip("/")
+
+
+class StoreSettings(_Section):
+    url: str = "sqlite:///partner-sync.db"
+
+
+class WebhookSettings(_Section):
+    client_secret: SecretStr | None = None
+    public_url: str | None = None
+    accept_v1: bool = False
+    accept_v2: bool = False
+    max_body_bytes: int = Field(1_048_576, ge=1024)
+    max_timestamp_skew_s: int = Field(300, ge=1)
+    app_id: str | None = None
+
+
+class AdminSettings(_Section):
+    token: SecretStr | None = None
+
+
+class SchedulerSettings(_Section):
+    enabled: bool = True
+    incremental_interval_minutes: int = Field(5, ge=1)
+    full_reconcile_hour_utc: int = Field(2, ge=0, le=23)
+    reevaluate_minute_utc: int = Field(5, ge=0, le=59)
+    inbox_interval_seconds: int = Field(2, ge=1)
+
+
+class SyncSettings(_Section):
+    property_prefix: str = "partner_"
+    lookback_minutes: int = Field(10, ge=0)
+    search_page_size: int = Field(200, ge=1, le=200)
+    list_page_size: int = Field(100, ge=1, le=100)
+    batch_size: int = Field(100, ge=1, le=100)
+
+    @field_validator("property_prefix")
+    @classmethod
+    def _prefix(cls, v: str) -> str:
+        contract_for_prefix(v)
+        return v.lower()
+
+
+class Settings(BaseSettings):
+    """Everything the process is configured with. Load once at the entrypoint."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_nested_delimiter="__",
+        extra="forbid",
+        frozen=True,
+        toml_file=None,
+    )
+
+    hubspot: HubSpotSettings = HubSpotSettings()
+    store: StoreSettings = StoreSettings()
+    webhooks: WebhookSettings = WebhookSettings()
+    admin: AdminSettings = AdminSettings()
+    scheduler: SchedulerSettings = SchedulerSettings()
+    sync: SyncSettings = SyncSettings()
+    terms_file: Path | None = None
+    log_level: str = "INFO"
+    log_format: str = Field("auto", pattern="^(auto|json|text)$")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        config_file = os.environ.get(CONFIG_FILE_ENV)
+        if config_file:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=Path(config_file)))
+        return tuple(sources)
+
+    @property
+    def sandbox_mode(self) -> bool:
+        """True when no HubSpot token is configured: the demo runs against the sandbox."""
+        return self.hubspot.access_token is None
+
+    def contract(self) -> CrmContract:
+        return contract_for_prefix(self.sync.property_prefix)
+
+    def terms(self) -> ProgramTerms:
+        return load_terms(self.terms_file)
+
+
+def _env_name(loc: tuple[int | str, ...]) -> str:
+    return ENV_PREFIX + "__".join(str(p).upper() for p in loc)
+
+
+def load_settings(config_file: Path | str | None = None, **overrides: Any) -> Settings:
+    """Build ``Settings`` from the environment (and a TOML file); raise ``SettingsError``.
+
+    The error names the setting as its environment variable, e.g.
+    ``PARTNER_SYNC_HUBSPOT__BASE_URL: must start with http:// or https://``.
+    """
+    if config_file is not None:
+        path = Path(config_file)
+        if not path.is_file():
+            raise SettingsError(f"{CONFIG_FILE_ENV}: no such file {path}")
+        os.environ[CONFIG_FILE_ENV] = str(path)
+    elif (named := os.environ.get(CONFIG_FILE_ENV)) and not Path(named).is_file():
+        raise SettingsError(f"{CONFIG_FILE_ENV}: no such file {named}")
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            name = _env_name(tuple(err["loc"]))
+            msg = "unknown setting" if err["type"] == "extra_forbidden" else err["msg"]
+            problems.append(f"{name}: {msg}")
+        raise SettingsError("; ".join(problems)) from exc
+    except ValueError as exc:  # a TOML file that does not parse
+        raise SettingsError(f"{CONFIG_FILE_ENV}: {exc}") from exc
