@@ -1,0 +1,107 @@
+"""Data-problem report: what the run log, ``doctor`` and ``report`` print about unusable records.
+
+``build_report`` turns the problems of the mappers and of the rules engine into sorted,
+de-duplicated lines that each name the problem code, the record, a detail and the POLICY.md rule
+id behind it.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from policies.model import Problem
+
+__all__ = ["ProblemLine", "ProblemReport", "build_report", "rule_for"]
+
+# Problem code -> the rule (POLICY.md / DESIGN.md "Bad input") that makes the value unusable.
+_RULES = {
+    # mappers: values that cannot be parsed (POLICY.md §0: dates, money)
+    "invalid_date": "§0",
+    "invalid_number": "§0",
+    "invalid_bool": "§0",
+    "invalid_enum": "§0",
+    # mappers: members and requests
+    "unknown_program_type": "R2.1",
+    "missing_partner_code": "R2.1",
+    "duplicate_partner_code": "R2.1",
+    "incomplete_registration_request": "R2.1",
+    "invalid_registration_status": "R2.3",
+    "unknown_tier": "R3",
+    "unknown_program_exit": "R9.2",
+    "unknown_hubspot_plan": "R9.4",
+    # mappers: associations and deals
+    "ambiguous_primary_company": "R1.3",
+    "missing_close_date": "R5",
+    # rules engine (policies) codes met in the same report
+    "invalid_domain": "R1.2",
+    "free_email_domain": "R1.2",
+    "not_a_member": "R2.2",
+    "unknown_partner_code": "R2.2",
+    "missing_company": "R4",
+    "override_without_reason": "R5.5",
+    "missing_start_date": "R7.1",
+    "mixed_currencies": "R7",
+}
+
+
+def rule_for(code: str) -> str:
+    """The rule id behind a problem code, ``""`` when the code is not one we know."""
+    return _RULES.get(code, "")
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class ProblemLine:
+    """One reportable problem on one record."""
+
+    record_kind: str
+    record_id: str
+    code: str
+    detail: str
+    rule_id: str
+
+    def as_row(self) -> dict[str, str]:
+        """A flat row for CSV/JSON output and structured logs."""
+        return {
+            "code": self.code,
+            "record_kind": self.record_kind,
+            "record_id": self.record_id,
+            "detail": self.detail,
+            "rule_id": self.rule_id,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ProblemReport:
+    """Problem lines sorted by record kind, record id (numerically), code and detail."""
+
+    lines: tuple[ProblemLine, ...] = ()
+
+    def counts(self) -> dict[str, int]:
+        """Lines per problem code, most frequent first (ties by code)."""
+        counted = Counter(line.code for line in self.lines)
+        return dict(sorted(counted.items(), key=lambda item: (-item[1], item[0])))
+
+    def for_record(self, record_kind: str, record_id: str) -> tuple[ProblemLine, ...]:
+        return tuple(
+            line for line in self.lines
+            if line.record_kind == record_kind and line.record_id == record_id
+        )
+
+    def rows(self) -> list[dict[str, str]]:
+        return [line.as_row() for line in self.lines]
+
+
+def build_report(problems: Iterable[Problem]) -> ProblemReport:
+    """The report of ``problems`` (from any source); identical problems are listed once."""
+    unique = {
+        ProblemLine(p.record_kind, p.record_id, p.code, p.detail, rule_for(p.code))
+        for p in problems
+    }
+    return ProblemReport(tuple(sorted(unique, key=_order)))
+
+
+def _order(line: ProblemLine) -> tuple[str, int, str, str, str]:
+    numeric = int(line.record_id) if line.record_id.isdigit() else -1
+    return (line.record_kind, numeric, line.record_id, line.code, line.detail)
