@@ -1,0 +1,33 @@
+"""The state store: mirror, decisions, commission ledger, outputs, checkpoints, run log, webhook
+inbox and locks, on SQLite (default) or PostgreSQL. See ``Store``."""
+
+from sync.store.records import (
+    Clock,
+    InboxEvent,
+    InboxItem,
+    LedgerChange,
+    LedgerTotal,
+    MirrorRecord,
+    OutputChange,
+    RunCounts,
+    RunInfo,
+    RunProblem,
+    utc_now,
+)
+from sync.store.store import Store, Transaction
+
+__all__ = [
+    "Clock",
+    "InboxEvent",
+    "InboxItem",
+    "LedgerChange",
+    "LedgerTotal",
+    "MirrorRecord",
+    "OutputChange",
+    "RunCounts",
+    "RunInfo",
+    "RunProblem",
+    "Store",
+    "Transaction",
+    "utc_now",
+]

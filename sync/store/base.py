@@ -1,0 +1,79 @@
+"""What every group of store operations stands on: a connection scope, the clock, the dialect.
+
+Each operation group (mirror, ledger, runs, inbox...) is a mixin over ``OpsBase``. ``Store``
+implements the scopes with a short transaction per call; ``Transaction`` implements them with
+its one open connection, so the same methods commit together inside ``store.transaction()``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager
+from datetime import datetime
+from itertools import islice
+from typing import TypeVar
+
+from sqlalchemy import Connection, Table
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.sql.dml import Insert
+
+from sync.store.records import Clock
+
+__all__ = ["IN_CHUNK", "OpsBase", "chunked", "insert_ignore", "upsert"]
+
+T = TypeVar("T")
+
+IN_CHUNK = 500
+"""Ids per ``IN (...)`` list: far below SQLite's and PostgreSQL's bind-parameter limits."""
+
+
+def chunked(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    """Consecutive lists of at most ``size`` items."""
+    it = iter(items)
+    while batch := list(islice(it, size)):
+        yield batch
+
+
+def _insert(dialect: str, table: Table) -> postgresql.Insert | sqlite.Insert:
+    if dialect == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)
+
+
+def upsert(dialect: str, table: Table, update: Sequence[str]) -> Insert:
+    """``INSERT .. ON CONFLICT (primary key) DO UPDATE SET`` the ``update`` columns."""
+    stmt = _insert(dialect, table)
+    keys = [c.name for c in table.primary_key.columns]
+    set_ = {name: stmt.excluded[name] for name in update}
+    if isinstance(stmt, postgresql.Insert):
+        return stmt.on_conflict_do_update(index_elements=keys, set_=set_)
+    return stmt.on_conflict_do_update(index_elements=keys, set_=set_)
+
+
+def insert_ignore(dialect: str, table: Table, keys: Sequence[str]) -> Insert:
+    """``INSERT .. ON CONFLICT (keys) DO NOTHING``."""
+    stmt = _insert(dialect, table)
+    if isinstance(stmt, postgresql.Insert):
+        return stmt.on_conflict_do_nothing(index_elements=list(keys))
+    return stmt.on_conflict_do_nothing(index_elements=list(keys))
+
+
+class OpsBase:
+    """The seams operation mixins use. Subclasses set ``_clock`` and ``_dialect``."""
+
+    _clock: Clock
+    _dialect: str
+
+    def _write(self) -> AbstractContextManager[Connection]:
+        """A connection inside a transaction that may write."""
+        raise NotImplementedError
+
+    def _read(self) -> AbstractContextManager[Connection]:
+        """A connection inside a transaction that only reads."""
+        raise NotImplementedError
+
+    def _now(self) -> datetime:
+        now = self._clock()
+        if now.tzinfo is None:
+            raise ValueError("the store's clock must return aware datetimes")
+        return now

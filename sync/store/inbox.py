@@ -1,0 +1,153 @@
+"""The durable webhook inbox: insert-or-ignore on a dedup key, leased claims, retries, dead letters.
+
+Row life: ``pending`` -> ``claimed`` (leased to one worker) -> ``done``, back to ``pending``
+(retry at a given time) or ``dead``. A claim whose lease ran out (its worker died) is claimable
+again. Claims are one UPDATE .. RETURNING: on PostgreSQL its subquery takes rows ``FOR UPDATE
+SKIP LOCKED``, so concurrent workers never get the same row; SQLite runs one writer at a time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Row, and_, delete, func, or_, select, update
+
+from sync.store.base import IN_CHUNK, OpsBase, chunked, insert_ignore
+from sync.store.records import InboxEvent, InboxItem
+from sync.store.schema import inbox
+
+__all__ = ["DEAD", "DONE", "InboxOps"]
+
+PENDING = "pending"
+CLAIMED = "claimed"
+DONE = "done"
+DEAD = "dead"
+_OPEN = (PENDING, CLAIMED)
+_INSERT_BATCH = 1_000
+
+
+def _item(row: Row[Any]) -> InboxItem:
+    return InboxItem(
+        item_id=int(row.item_id),
+        dedup_key=row.dedup_key,
+        payload=row.payload,
+        object_type=row.object_type,
+        object_id=row.object_id,
+        received_at=row.received_at,
+        attempts=int(row.attempts),
+        last_error=row.last_error,
+        lease_until=row.lease_until,
+    )
+
+
+def _event_row(e: InboxEvent, now: datetime) -> dict[str, Any]:
+    return {
+        "dedup_key": e.dedup_key,
+        "payload": dict(e.payload),
+        "object_type": e.object_type,
+        "object_id": e.object_id,
+        "received_at": e.received_at or now,
+        "status": PENDING if e.dead_reason is None else DEAD,
+        "attempts": 0,
+        "next_attempt_at": now,
+        "last_error": e.dead_reason,
+        "finished_at": None if e.dead_reason is None else now,
+    }
+
+
+class InboxOps(OpsBase):
+    def inbox_insert(self, events: Iterable[InboxEvent]) -> int:
+        """Queue events; ones whose dedup key is already there are ignored. Returns new rows."""
+        now = self._now()
+        stmt = insert_ignore(self._dialect, inbox, ["dedup_key"]).returning(inbox.c.item_id)
+        inserted = 0
+        with self._write() as conn:
+            for batch in chunked(events, _INSERT_BATCH):
+                rows = {e.dedup_key: _event_row(e, now) for e in batch}
+                inserted += len(conn.execute(stmt, list(rows.values())).all())
+        return inserted
+
+    def inbox_claim(self, worker_id: str, limit: int, lease_s: float) -> list[InboxItem]:
+        """Lease up to ``limit`` due rows (oldest first) to ``worker_id`` for ``lease_s``."""
+        now = self._now()
+        due = or_(
+            and_(inbox.c.status == PENDING, inbox.c.next_attempt_at <= now),
+            and_(inbox.c.status == CLAIMED, inbox.c.lease_until < now),
+        )
+        pick = select(inbox.c.item_id).where(due).order_by(inbox.c.item_id).limit(limit)
+        if self._dialect == "postgresql":
+            pick = pick.with_for_update(skip_locked=True)
+        stmt = (
+            update(inbox)
+            .where(inbox.c.item_id.in_(pick.scalar_subquery()))
+            .values(
+                status=CLAIMED,
+                claimed_by=worker_id,
+                lease_until=now + timedelta(seconds=lease_s),
+                attempts=inbox.c.attempts + 1,
+            )
+            .returning(*inbox.c)
+        )
+        with self._write() as conn:
+            items = [_item(row) for row in conn.execute(stmt)]
+        return sorted(items, key=lambda i: i.item_id)
+
+    def inbox_done(self, item_ids: Iterable[int]) -> int:
+        """Mark rows processed. Returns how many changed."""
+        return self._finish(item_ids, DONE, None)
+
+    def inbox_dead(self, item_id: int, error: str) -> None:
+        """Give up on a row: kept as a dead letter with the error, never claimed again."""
+        self._finish([item_id], DEAD, error)
+
+    def inbox_retry(self, item_id: int, error: str, next_attempt_at: datetime) -> None:
+        """Release a claimed row to be claimed again from ``next_attempt_at``."""
+        stmt = (
+            update(inbox)
+            .where(inbox.c.item_id == item_id)
+            .values(status=PENDING, last_error=error, next_attempt_at=next_attempt_at,
+                    claimed_by=None, lease_until=None)
+        )
+        with self._write() as conn:
+            conn.execute(stmt)
+
+    def inbox_depth(self) -> int:
+        """Rows still to process (pending or claimed)."""
+        query = select(func.count()).select_from(inbox).where(inbox.c.status.in_(_OPEN))
+        with self._read() as conn:
+            return int(conn.execute(query).scalar_one())
+
+    def inbox_oldest_age(self) -> float | None:
+        """Seconds since the oldest unprocessed row arrived; None when there is none."""
+        query = select(func.min(inbox.c.received_at)).where(inbox.c.status.in_(_OPEN))
+        with self._read() as conn:
+            oldest = conn.execute(query).scalar_one_or_none()
+        if oldest is None:
+            return None
+        age_s: float = (self._now() - oldest).total_seconds()
+        return max(0.0, age_s)
+
+    def inbox_purge(self, finished_before: datetime) -> int:
+        """Delete done rows finished before a time (dead letters stay). Returns the count."""
+        stmt = delete(inbox).where(
+            inbox.c.status == DONE, inbox.c.finished_at < finished_before
+        )
+        with self._write() as conn:
+            return int(conn.execute(stmt).rowcount)
+
+    def _finish(self, item_ids: Iterable[int], status: str, error: str | None) -> int:
+        changed = 0
+        now = self._now()
+        with self._write() as conn:
+            for batch in chunked(item_ids, IN_CHUNK):
+                values: dict[str, Any] = {"status": status, "finished_at": now,
+                                          "claimed_by": None, "lease_until": None}
+                if error is not None:
+                    values["last_error"] = error
+                result = conn.execute(
+                    update(inbox).where(inbox.c.item_id.in_(batch)).values(**values)
+                )
+                changed += result.rowcount
+        return changed

@@ -1,0 +1,115 @@
+"""The run log: what each sync read, decided and wrote, how it ended, and the data problems."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Row, func, insert, select, update
+
+from policies.model import Problem
+from sync.store.base import OpsBase, chunked
+from sync.store.records import RunCounts, RunInfo, RunProblem
+from sync.store.schema import run_problems, runs
+
+__all__ = ["RUNNING", "RunOps"]
+
+RUNNING = "running"
+_PROBLEM_BATCH = 5_000
+
+
+def _counts_doc(counts: RunCounts) -> dict[str, dict[str, int]]:
+    return {obj: {stage: int(n) for stage, n in stages.items()} for obj, stages in counts.items()}
+
+
+def _info(row: Row[Any], problem_count: int, problems: tuple[RunProblem, ...] = ()) -> RunInfo:
+    return RunInfo(
+        run_id=int(row.run_id),
+        kind=row.kind,
+        trigger=row.trigger,
+        as_of=row.as_of,
+        started_at=row.started_at,
+        finished_at=row.finished_at,
+        status=row.status,
+        counts=row.counts,
+        error=row.error,
+        problem_count=problem_count,
+        problems=problems,
+    )
+
+
+class RunOps(OpsBase):
+    def start_run(self, kind: str, as_of: date | None, trigger: str) -> int:
+        """Open a run (status ``running``) and return its id."""
+        stmt = insert(runs).values(
+            kind=kind, trigger=trigger, as_of=as_of, started_at=self._now(),
+            status=RUNNING, counts={},
+        ).returning(runs.c.run_id)
+        with self._write() as conn:
+            return int(conn.execute(stmt).scalar_one())
+
+    def finish_run(
+        self, run_id: int, status: str, counts: RunCounts, error: str | None = None
+    ) -> None:
+        """Close a run with its final status, counts and error text (if it failed)."""
+        stmt = (
+            update(runs)
+            .where(runs.c.run_id == run_id)
+            .values(status=status, counts=_counts_doc(counts), error=error,
+                    finished_at=self._now())
+        )
+        with self._write() as conn:
+            if conn.execute(stmt).rowcount != 1:
+                raise KeyError(f"no run {run_id}")
+
+    def add_run_problems(self, run_id: int, problems: Iterable[Problem]) -> int:
+        """Attach data problems to a run. Returns how many were added."""
+        count = 0
+        with self._write() as conn:
+            for batch in chunked(problems, _PROBLEM_BATCH):
+                conn.execute(
+                    insert(run_problems),
+                    [
+                        {"run_id": run_id, "record_kind": p.record_kind,
+                         "record_id": p.record_id, "code": p.code, "detail": p.detail}
+                        for p in batch
+                    ],
+                )
+                count += len(batch)
+        return count
+
+    def list_runs(self, limit: int = 20) -> list[RunInfo]:
+        """The newest runs first, with their problem counts (not the problems)."""
+        n_problems = (
+            select(func.count())
+            .where(run_problems.c.run_id == runs.c.run_id)
+            .scalar_subquery()
+        )
+        query = (
+            select(runs, n_problems.label("n_problems"))
+            .order_by(runs.c.run_id.desc())
+            .limit(limit)
+        )
+        with self._read() as conn:
+            return [_info(row, int(row.n_problems)) for row in conn.execute(query)]
+
+    def get_run(self, run_id: int, problem_limit: int = 10_000) -> RunInfo | None:
+        """One run with its problems (up to ``problem_limit``), or None if unknown."""
+        with self._read() as conn:
+            row = conn.execute(select(runs).where(runs.c.run_id == run_id)).first()
+            if row is None:
+                return None
+            total = conn.execute(
+                select(func.count()).where(run_problems.c.run_id == run_id)
+            ).scalar_one()
+            problems = tuple(
+                RunProblem(p.record_kind, p.record_id, p.code, p.detail)
+                for p in conn.execute(
+                    select(run_problems)
+                    .where(run_problems.c.run_id == run_id)
+                    .order_by(run_problems.c.problem_id)
+                    .limit(problem_limit)
+                )
+            )
+        return _info(row, int(total), problems)

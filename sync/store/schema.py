@@ -1,0 +1,171 @@
+"""The store's tables (SQLAlchemy Core). Alembic's ``0001_initial`` creates exactly these.
+
+A test compares this metadata with the migrated database, so a change here needs a migration.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+from sync.store.coltypes import ExactDecimal, JsonValue, UtcDateTime
+
+__all__ = [
+    "checkpoints",
+    "decisions",
+    "inbox",
+    "ledger",
+    "locks",
+    "metadata",
+    "mirror",
+    "outputs",
+    "run_problems",
+    "runs",
+]
+
+# Deterministic constraint names, so migrations and this metadata agree on both dialects.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+# SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets a 64-bit identity.
+_BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+mirror = Table(
+    "mirror",
+    metadata,
+    Column("object_type", String(32), primary_key=True),
+    Column("object_id", String(64), primary_key=True),
+    Column("properties", JsonValue(), nullable=False),
+    Column("history", JsonValue(), nullable=False),
+    Column("associations", JsonValue(), nullable=False),
+    Column("archived", Boolean(), nullable=False, default=False),
+    Column("updated_at", UtcDateTime(), nullable=True),
+    Column("fetched_at", UtcDateTime(), nullable=False),
+)
+
+decisions = Table(
+    "decisions",
+    metadata,
+    Column("record_kind", String(16), primary_key=True),
+    Column("record_id", String(64), primary_key=True),
+    Column("requested_by", String(128), nullable=False),
+    Column("requested_at", Date(), nullable=False),
+    Column("outcome", String(32), nullable=False),
+    Column("reason", String(128), nullable=False),
+    Column("domain", String(255), nullable=True),
+    Column("registered_to", String(128), nullable=True),
+    Column("saved_at", UtcDateTime(), nullable=False),
+)
+
+# One row per (deal, subscription, month index): the primary key is what makes a duplicated
+# month impossible, whatever the caller does.
+ledger = Table(
+    "ledger",
+    metadata,
+    Column("deal_id", String(64), primary_key=True),
+    Column("subscription_id", String(64), primary_key=True),
+    Column("month_index", Integer(), primary_key=True),
+    Column("member_code", String(128), nullable=False),
+    Column("month_start", Date(), nullable=False),
+    Column("mrr", ExactDecimal(), nullable=False),
+    Column("amount", ExactDecimal(), nullable=False),
+    Column("currency", String(8), nullable=True),
+    Column("due_date", Date(), nullable=False),
+    Column("pay_date", Date(), nullable=True),
+    Column("state", String(32), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
+    Index("ix_ledger_member", "member_code"),
+)
+
+outputs = Table(
+    "outputs",
+    metadata,
+    Column("object_type", String(32), primary_key=True),
+    Column("object_id", String(64), primary_key=True),
+    Column("property", String(128), primary_key=True),
+    Column("value", Text(), nullable=True),
+    Column("written_at", UtcDateTime(), nullable=False),
+    Column("run_id", BigInteger(), nullable=True),
+)
+
+checkpoints = Table(
+    "checkpoints",
+    metadata,
+    Column("name", String(128), primary_key=True),
+    Column("value", Text(), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
+)
+
+runs = Table(
+    "runs",
+    metadata,
+    Column("run_id", _BigId, primary_key=True, autoincrement=True),
+    Column("kind", String(32), nullable=False),
+    Column("trigger", String(64), nullable=False),
+    Column("as_of", Date(), nullable=True),
+    Column("started_at", UtcDateTime(), nullable=False),
+    Column("finished_at", UtcDateTime(), nullable=True),
+    Column("status", String(32), nullable=False),
+    Column("counts", JsonValue(), nullable=False),
+    Column("error", Text(), nullable=True),
+    Index("ix_runs_started", "started_at"),
+)
+
+run_problems = Table(
+    "run_problems",
+    metadata,
+    Column("problem_id", _BigId, primary_key=True, autoincrement=True),
+    Column(
+        "run_id", BigInteger(), ForeignKey("runs.run_id", ondelete="CASCADE"), nullable=False
+    ),
+    Column("record_kind", String(32), nullable=False),
+    Column("record_id", String(64), nullable=False),
+    Column("code", String(128), nullable=False),
+    Column("detail", Text(), nullable=False),
+    Index("ix_run_problems_run", "run_id"),
+)
+
+inbox = Table(
+    "inbox",
+    metadata,
+    Column("item_id", _BigId, primary_key=True, autoincrement=True),
+    Column("dedup_key", String(512), nullable=False, unique=True),
+    Column("payload", JsonValue(), nullable=False),
+    Column("object_type", String(32), nullable=True),
+    Column("object_id", String(64), nullable=True),
+    Column("received_at", UtcDateTime(), nullable=False),
+    # pending -> claimed -> done | pending (retry) | dead
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer(), nullable=False),
+    Column("next_attempt_at", UtcDateTime(), nullable=False),
+    Column("claimed_by", String(128), nullable=True),
+    Column("lease_until", UtcDateTime(), nullable=True),
+    Column("last_error", Text(), nullable=True),
+    Column("finished_at", UtcDateTime(), nullable=True),
+    Index("ix_inbox_status_next", "status", "next_attempt_at"),
+)
+
+# SQLite's stand-in for PostgreSQL advisory locks: a row with an owner and a lease.
+locks = Table(
+    "locks",
+    metadata,
+    Column("name", String(128), primary_key=True),
+    Column("owner", String(128), nullable=False),
+    Column("lease_until", UtcDateTime(), nullable=False),
+)

@@ -1,0 +1,115 @@
+"""``Store``: the state store's entry point, and ``Transaction``: its unit of work.
+
+Every data method exists on both. On ``Store`` each call is its own short transaction; on the
+``Transaction`` yielded by ``store.transaction()`` the calls share one connection and commit
+together at the end of the ``with`` block, or not at all if it raises. Checkpoints can only be
+set on a ``Transaction``. Inside a transaction, call the transaction's methods, not the store's
+(on SQLite a second writer would wait for the first).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+
+from sqlalchemy import Connection, Engine, text
+from sqlalchemy.exc import SQLAlchemyError
+
+from sync.store.engine import begin_write, make_engine, run_migrations
+from sync.store.inbox import InboxOps
+from sync.store.ledger import LedgerOps
+from sync.store.locks import LockManager
+from sync.store.mirror import MirrorOps
+from sync.store.records import Clock, utc_now
+from sync.store.runs import RunOps
+from sync.store.state import CheckpointWrites, StateOps
+
+__all__ = ["Store", "Transaction"]
+
+
+class _DataOps(MirrorOps, LedgerOps, StateOps, RunOps, InboxOps):
+    """Every data operation; the connection scopes come from the subclass."""
+
+
+class Transaction(_DataOps, CheckpointWrites):
+    """One open database transaction. Only valid inside ``with store.transaction()``."""
+
+    def __init__(self, conn: Connection, clock: Clock, dialect: str) -> None:
+        self._conn = conn
+        self._clock = clock
+        self._dialect = dialect
+
+    def _write(self) -> AbstractContextManager[Connection]:
+        return nullcontext(self._conn)
+
+    def _read(self) -> AbstractContextManager[Connection]:
+        return nullcontext(self._conn)
+
+
+class Store(_DataOps):
+    """The state store over one SQLAlchemy engine (SQLite file or PostgreSQL)."""
+
+    def __init__(self, engine: Engine, clock: Clock = utc_now) -> None:
+        self._engine = engine
+        self._clock = clock
+        self._dialect = engine.dialect.name
+        self._locks = LockManager(engine, clock)
+
+    @classmethod
+    def from_url(cls, url: str, clock: Clock = utc_now) -> Store:
+        """A store for ``sqlite:///path.db`` or ``postgresql+psycopg://user@host/db``.
+
+        Call ``migrate()`` before first use.
+        """
+        return cls(make_engine(url), clock)
+
+    @property
+    def dialect(self) -> str:
+        """``sqlite`` or ``postgresql``."""
+        return self._dialect
+
+    def migrate(self) -> None:
+        """Bring the schema to the newest revision. Idempotent, safe for replicas starting
+        together on PostgreSQL (they serialize on an advisory lock)."""
+        run_migrations(self._engine)
+
+    def ping(self) -> bool:
+        """Readiness: True when the database answers a trivial query."""
+        try:
+            with self._engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        except SQLAlchemyError:
+            return False
+        return True
+
+    def close(self) -> None:
+        """Release held locks and every pooled connection."""
+        self._locks.close()
+        self._engine.dispose()
+
+    @contextmanager
+    def transaction(self) -> Iterator[Transaction]:
+        """A unit of work: everything done on the yielded ``Transaction`` commits together
+        when the block ends, and is rolled back if it raises."""
+        with self._write() as conn:
+            yield Transaction(conn, self._clock, self._dialect)
+
+    def try_lock(self, name: str, owner: str, lease_s: float) -> bool:
+        """Take a named exclusive lock, or renew it for the same ``owner``. Never blocks.
+
+        PostgreSQL holds it on a connection until ``unlock`` (the lease is not used); SQLite
+        holds it until ``unlock`` or until ``lease_s`` passes without renewal.
+        """
+        return self._locks.try_lock(name, owner, lease_s)
+
+    def unlock(self, name: str, owner: str) -> bool:
+        """Release a lock held by ``owner``. False when ``owner`` did not hold it."""
+        return self._locks.unlock(name, owner)
+
+    def _write(self) -> AbstractContextManager[Connection]:
+        return begin_write(self._engine)
+
+    @contextmanager
+    def _read(self) -> Iterator[Connection]:
+        with self._engine.connect() as conn, conn.begin():
+            yield conn
