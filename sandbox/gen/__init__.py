@@ -1,0 +1,1 @@
+"""Building blocks of the sandbox data generator (``sandbox.generator`` is the entry point)."""
