@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import itertools
 import threading
 from collections.abc import AsyncIterator, Iterator
@@ -17,7 +14,7 @@ from sandbox.config import WebhookConfig
 from sandbox.events import ChangeEvent, EventBus
 from sandbox.webhooks import WebhookDispatcher
 from tests.sandbox.servers import serve
-from tests.sandbox.webhook_receiver import Received, Receiver
+from tests.sandbox.webhook_receiver import Received, Receiver, v3_is_valid
 
 SECRET = "test-client-secret"
 PORTAL = 62515
@@ -52,12 +49,7 @@ def _created(object_id: int) -> ChangeEvent:
 
 
 def _v3_is_valid(request: Received) -> bool:
-    """HubSpot's documented v3 check, written from the docs: base64(HMAC-SHA256(secret,
-    method + full URI + raw body + timestamp)), timestamp at most 5 minutes old."""
-    timestamp = request.headers["x-hubspot-request-timestamp"]
-    message = b"POST" + request.url.encode() + request.body + timestamp.encode()
-    expected = base64.b64encode(hmac.new(SECRET.encode(), message, hashlib.sha256).digest())
-    return hmac.compare_digest(expected, request.headers["x-hubspot-signature-v3"].encode())
+    return v3_is_valid(request, SECRET)
 
 
 def _events(request: Received) -> list[dict[str, object]]:
