@@ -8,13 +8,13 @@ What a reader can rely on (DESIGN.md "Bad input": report, then skip or leave emp
   ``invalid_date``/``invalid_number``/``invalid_bool``; the record is still mapped.
 - A company is a **member** when its program type is set. An unknown type (``unknown_program_type``)
   skips the membership (the company stays a plain company). A member without a code
-  (``missing_partner_code``) is kept with ``code=None``: it still gets its member outputs, but no
-  request can name it. When two members share a code, the one with the lowest company id keeps
-  it and the others get ``code=None`` and ``duplicate_partner_code``. An unknown tier
-  (``unknown_tier``) reads as untiered (the lowest capacity), an unknown own plan
+  (``member_without_code``, the rules engine's code and detail, so the report lists it once) is
+  kept with ``code=None``: it still gets its member outputs, but no request can name it. Codes are
+  passed on as typed (stripped); duplicates are the rules engine's to settle and report. An
+  unknown tier (``unknown_tier``) reads as untiered (the lowest capacity), an unknown own plan
   (``unknown_hubspot_plan``) as ``none``, an unknown exit (``unknown_program_exit``) as no exit.
-- A registration request with a partner code but no request date, or the reverse, is reported
-  (``incomplete_registration_request``) and passed on as read.
+- Request dates without a partner code are reported (``incomplete_registration_request``) and
+  passed on as read; a code without a request date is the rules' ``missing_request_date`` (R2.1).
 - Primary companies: see ``mappers.fields.primary_id`` (``ambiguous_primary_company``).
 - A deal in a closed-won stage without a close date is reported (``missing_close_date``).
 - Sticky decisions (R2.3) are read back from the records (``mappers.decisions.read_back``) and
@@ -24,7 +24,6 @@ What a reader can rely on (DESIGN.md "Bad input": report, then skip or leave emp
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import replace
 from typing import Final
 
 from config.contract import CrmContract
@@ -56,12 +55,12 @@ from policies.model import (
     Subscription,
     Tier,
 )
+from policies.reasons import ProblemCode
 
 __all__ = [
-    "DUPLICATE_PARTNER_CODE",
     "INCOMPLETE_REGISTRATION_REQUEST",
+    "MEMBER_WITHOUT_CODE",
     "MISSING_CLOSE_DATE",
-    "MISSING_PARTNER_CODE",
     "UNKNOWN_HUBSPOT_PLAN",
     "UNKNOWN_PROGRAM_EXIT",
     "UNKNOWN_PROGRAM_TYPE",
@@ -70,8 +69,7 @@ __all__ = [
 ]
 
 UNKNOWN_PROGRAM_TYPE: Final = "unknown_program_type"
-MISSING_PARTNER_CODE: Final = "missing_partner_code"
-DUPLICATE_PARTNER_CODE: Final = "duplicate_partner_code"
+MEMBER_WITHOUT_CODE: Final = ProblemCode.MEMBER_WITHOUT_CODE.value
 UNKNOWN_TIER: Final = "unknown_tier"
 UNKNOWN_HUBSPOT_PLAN: Final = "unknown_hubspot_plan"
 UNKNOWN_PROGRAM_EXIT: Final = "unknown_program_exit"
@@ -148,7 +146,7 @@ class _Mapper:
             return
         code = read.text(c.code)
         if code is None:
-            read.report(MISSING_PARTNER_CODE, f"{c.code} is empty")
+            read.report(MEMBER_WITHOUT_CODE, "")
         plan = read.lower(c.hubspot_plan) or "none"
         if plan not in self.hubspot_plans:
             read.report(UNKNOWN_HUBSPOT_PLAN, f"{c.hubspot_plan}={plan!r}")
@@ -194,11 +192,8 @@ class _Mapper:
         )
         if request == _NO_REQUEST:
             return None
-        by_missing = read.record.prop(c.registration_requested_by) is None
-        at_missing = read.record.prop(c.registration_requested_at) is None
-        if by_missing != at_missing:
-            missing = c.registration_requested_by if by_missing else c.registration_requested_at
-            read.report(INCOMPLETE_REGISTRATION_REQUEST, f"{missing} is empty")
+        if read.record.prop(c.registration_requested_by) is None:
+            read.report(INCOMPLETE_REGISTRATION_REQUEST, f"{c.registration_requested_by} is empty")
         return request
 
     def _read_back(
@@ -253,7 +248,7 @@ class _Mapper:
         self, store_decisions: Mapping[DecisionKey, Decision]
     ) -> tuple[Program, tuple[Problem, ...]]:
         program = Program(
-            members=self._unique_codes(),
+            members=tuple(self.members),
             companies=tuple(self.companies),
             contacts=tuple(self.contacts),
             deals=tuple(self.deals),
@@ -261,27 +256,6 @@ class _Mapper:
             decisions=merge_decisions(store_decisions, self.crm_decisions),
         )
         return program, tuple(self.problems)
-
-    def _unique_codes(self) -> tuple[Member, ...]:
-        """Members, where a code shared by several stays with the lowest company id only."""
-        holders: dict[str, list[str]] = {}
-        for member in self.members:
-            if member.code is not None:
-                holders.setdefault(member.code, []).append(member.company_id)
-        keeper = {code: sorted_ids(ids)[0] for code, ids in holders.items() if len(ids) > 1}
-        if not keeper:
-            return tuple(self.members)
-        out: list[Member] = []
-        for member in self.members:
-            winner = keeper.get(member.code or "")
-            if winner is not None and winner != member.company_id:
-                self.problems.append(Problem(
-                    "member", member.company_id, DUPLICATE_PARTNER_CODE,
-                    f"{self.c.code}={member.code!r} is also held by company {winner}",
-                ))
-                member = replace(member, code=None)
-            out.append(member)
-        return tuple(out)
 
 
 _NO_REQUEST = RegistrationRequest()

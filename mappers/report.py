@@ -24,8 +24,6 @@ _RULES = {
     "invalid_enum": "§0",
     # mappers: members and requests
     "unknown_program_type": "R2.1",
-    "missing_partner_code": "R2.1",
-    "duplicate_partner_code": "R2.1",
     "incomplete_registration_request": "R2.1",
     "invalid_registration_status": "R2.3",
     "unknown_tier": "R3",
@@ -34,15 +32,25 @@ _RULES = {
     # mappers: associations and deals
     "ambiguous_primary_company": "R1.3",
     "missing_close_date": "R5",
-    # rules engine (policies) codes met in the same report
+    # rules engine (policies.reasons.ProblemCode) codes met in the same report
+    "unknown_partner_code": "R2.1",
+    "duplicate_partner_code": "R2.1",
+    "member_without_code": "R2.1",
+    "missing_request_date": "R2.1",
+    "member_without_join_date": "R2.2.1",
     "invalid_domain": "R1.2",
     "free_email_domain": "R1.2",
-    "not_a_member": "R2.2",
-    "unknown_partner_code": "R2.2",
-    "missing_company": "R4",
+    "ignored_reregistration": "R2.6",
+    "ignored_deregistration": "R2.7",
+    "missing_create_date": "R4",
+    "unknown_company": "R5",
+    "deal_without_company": "R5",
     "override_without_reason": "R5.5",
-    "missing_start_date": "R7.1",
-    "mixed_currencies": "R7",
+    "unknown_subscription": "R7",
+    "subscription_on_several_deals": "R7",
+    "subscription_without_start": "R7.1",
+    "subscription_without_mrr": "R7.3",
+    "mixed_currencies": "§0",
 }
 
 

@@ -7,10 +7,9 @@ from decimal import Decimal
 
 from mappers.fields import AMBIGUOUS_PRIMARY_COMPANY
 from mappers.inbound import (
-    DUPLICATE_PARTNER_CODE,
     INCOMPLETE_REGISTRATION_REQUEST,
+    MEMBER_WITHOUT_CODE,
     MISSING_CLOSE_DATE,
-    MISSING_PARTNER_CODE,
     UNKNOWN_HUBSPOT_PLAN,
     UNKNOWN_PROGRAM_TYPE,
     UNKNOWN_TIER,
@@ -77,14 +76,13 @@ def test_member_without_code_is_kept_without_code() -> None:
     program, problems = run(member("1", "  ", "provider"))
     assert program.members[0].code is None
     assert program.members[0].kind is MemberKind.PROVIDER
-    assert codes(problems) == [("member", "1", MISSING_PARTNER_CODE)]
+    assert problems == [Problem("member", "1", MEMBER_WITHOUT_CODE, "")]  # as the rules report it
 
 
-def test_duplicate_code_stays_with_lowest_company_id() -> None:
-    program, problems = run(member("30", "DUP"), member("4", "DUP"), member("9", "OTHER"))
-    by_id = {m.company_id: m.code for m in program.members}
-    assert by_id == {"30": None, "4": "DUP", "9": "OTHER"}
-    assert codes(problems) == [("member", "30", DUPLICATE_PARTNER_CODE)]
+def test_duplicate_codes_are_passed_on_for_the_rules_to_settle() -> None:
+    program, problems = run(member("30", "DUP"), member("4", "dup "), member("9", "OTHER"))
+    assert [m.code for m in program.members] == ["DUP", "dup", "OTHER"]
+    assert problems == []
 
 
 def test_unknown_tier_plan_and_bad_values_are_problems_with_safe_defaults() -> None:
@@ -126,10 +124,17 @@ def test_member_company_that_also_carries_a_request() -> None:
     assert program.companies[0].request == RegistrationRequest("B", date(2024, 2, 1))
 
 
-def test_incomplete_request_is_reported_and_passed_on() -> None:
+def test_request_dates_without_partner_code_are_reported_and_passed_on() -> None:
+    program, problems = run(record("contacts", "8", {C.deregistration_requested_at: "2024-01-01"}))
+    assert program.contacts[0].request == RegistrationRequest(
+        None, None, None, date(2024, 1, 1))
+    assert codes(problems) == [("contact", "8", INCOMPLETE_REGISTRATION_REQUEST)]
+
+
+def test_partner_code_without_date_is_left_to_the_rules() -> None:
     program, problems = run(record("contacts", "8", {C.registration_requested_by: "A"}))
     assert program.contacts[0].request == RegistrationRequest("A", None)
-    assert codes(problems) == [("contact", "8", INCOMPLETE_REGISTRATION_REQUEST)]
+    assert problems == []
 
 
 def test_bad_request_date_is_one_problem_not_two() -> None:

@@ -35,6 +35,6 @@ def test_report_rows_and_per_record_lookup() -> None:
 
 
 def test_rule_for_known_and_unknown_codes() -> None:
-    assert rule_for("duplicate_partner_code") == "R2.1"
+    assert rule_for("member_without_code") == "R2.1"
     assert rule_for("invalid_registration_status") == "R2.3"
     assert rule_for("nope") == ""
