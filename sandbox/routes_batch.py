@@ -108,7 +108,7 @@ async def _upsert(request: Request, ctx: Context, store: TypeStore, body: Any) -
                 if id_property != "hs_object_id":
                     create_props.setdefault(id_property, key)
                 rec = ctx.state.create(store, create_props, (), ctx.source_id)
-                created = True
+                created, props = True, create_props
             else:
                 ctx.state.update(store, rec, props, ctx.source_id)
                 created = False

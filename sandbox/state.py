@@ -153,7 +153,7 @@ class SandboxState:
             for name, value in changed:
                 store.record_change(rec, name, value, now, _WRITE_SOURCE)
             if changed:
-                rec.updated_ms = max(now, rec.updated_ms)
+                rec.updated_ms = now
                 rec.indexed_ms = now + self.search_lag_ms
                 self.version += 1
             for name, value in changed:
