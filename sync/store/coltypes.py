@@ -1,7 +1,8 @@
 """Column types that behave the same on SQLite and PostgreSQL.
 
 - ``UtcDateTime``: aware UTC in, aware UTC out (SQLite keeps no zone: stored as naive UTC).
-- ``ExactDecimal``: ``Decimal`` in, the same ``Decimal`` out, scale included. PostgreSQL uses an
+- ``ExactDecimal``: ``Decimal`` in, the same ``Decimal`` out, scale included (exponent forms
+  come back fixed-point: ``1E+2`` -> ``100``). PostgreSQL uses an
   unconstrained ``NUMERIC``; SQLite would turn ``NUMERIC`` into a float, so it stores the text.
 - ``JsonValue``: JSON on both (``JSONB`` on PostgreSQL), serialized with orjson.
 """
@@ -55,7 +56,8 @@ class ExactDecimal(TypeDecorator[Decimal]):
             return None
         if not isinstance(value, Decimal):
             raise TypeError(f"money must be Decimal, got {type(value).__name__}")
-        return str(value) if dialect.name == "sqlite" else value
+        # Fixed-point text, as PostgreSQL's NUMERIC would give back (1E+2 -> "100").
+        return format(value, "f") if dialect.name == "sqlite" else value
 
     def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
         if value is None:
