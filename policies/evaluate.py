@@ -1,0 +1,237 @@
+"""The whole program at ``as_of``: ``evaluate_program(program, terms, as_of)``.
+
+Deterministic whatever the order of the input tuples (everything is sorted by ids and dates),
+pure (no I/O, no clock), and total: bad input becomes a reason code or a ``Problem``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+
+from config.terms import ProgramTerms
+from policies.compliance import MemberFacts, compliance, gold_deadline, removal_date
+from policies.domains import FreeEmailDomains, company_domain, contact_domain
+from policies.ledger import DealBook
+from policies.members import MemberDirectory, capacity_at
+from policies.model import (
+    CommissionMonth,
+    Company,
+    Member,
+    MemberOutput,
+    Problem,
+    Program,
+    ProgramResult,
+    RecordKind,
+    RegistrationOutput,
+    RegistrationStatus,
+)
+from policies.payouts import PaperworkState, deal_figures
+from policies.reasons import ProblemCode, Reason
+from policies.registration import DomainFacts, VerdictKind, claim_status
+from policies.requests import RequestItem
+from policies.sweep import Sweep, SweepInput, id_key
+
+__all__ = ["evaluate_program"]
+
+
+def evaluate_program(program: Program, terms: ProgramTerms, as_of: date) -> ProgramResult:
+    """Apply R1-R9 to the whole program as it stood at ``as_of`` (§0)."""
+    free = FreeEmailDomains(terms.domains.free_email_domains)
+    directory = MemberDirectory(program.members)
+    companies = {c.company_id: c for c in sorted(program.companies, key=lambda c: c.company_id)}
+    requests, problems = _request_items(program, companies, free)
+    inp = SweepInput(
+        terms,
+        as_of,
+        directory,
+        companies,
+        _domain_facts(companies.values(), terms, free),
+        free,
+        tuple(requests),
+        tuple(program.deals),
+        program.decisions,
+    )
+    sweep = Sweep(inp).run()
+    deals = DealBook(terms, as_of, {s.subscription_id: s for s in program.subscriptions})
+    for deal in sorted(program.deals, key=lambda d: id_key(d.deal_id)):
+        deals.add(deal, sweep.deal_types.get(deal.deal_id), sweep.closes.get(deal.deal_id))
+    members = _member_outputs(program.members, sweep, deals, terms, as_of, problems)
+    registrations = _registration_outputs(requests, sweep, terms, as_of, problems)
+    problems = [*directory.problems, *problems, *sweep.problems, *deals.problems]
+    return ProgramResult(
+        as_of=as_of,
+        registrations=registrations,
+        deals=deals.outputs,
+        members=members,
+        decisions=sweep.decisions,
+        ledger=tuple(deals.ledger),
+        problems=tuple(
+            sorted(set(problems), key=lambda p: (p.record_kind, p.record_id, p.code, p.detail))
+        ),
+    )
+
+
+def _request_items(
+    program: Program, companies: dict[str, Company], free: FreeEmailDomains
+) -> tuple[list[RequestItem], list[Problem]]:
+    """Every company and contact carrying a request (a code or a date), with its R1.3 domain."""
+    items: list[RequestItem] = []
+    problems: list[Problem] = []
+    for company in companies.values():
+        req = company.request
+        if req is not None and (req.requested_by or req.requested_at):
+            items.append(
+                RequestItem(
+                    RecordKind.COMPANY, company.company_id, req, company_domain(company, free)
+                )
+            )
+    for contact in program.contacts:
+        req = contact.request
+        if req is None or not (req.requested_by or req.requested_at):
+            continue
+        if contact.primary_company_id and contact.primary_company_id not in companies:
+            problems.append(
+                Problem(
+                    "contact",
+                    contact.contact_id,
+                    ProblemCode.UNKNOWN_COMPANY,
+                    contact.primary_company_id,
+                )
+            )
+        items.append(
+            RequestItem(
+                RecordKind.CONTACT,
+                contact.contact_id,
+                req,
+                contact_domain(contact, companies, free),
+            )
+        )
+    items.sort(key=lambda i: (i.kind is RecordKind.CONTACT, id_key(i.record_id)))
+    return items, problems
+
+
+def _domain_facts(
+    companies: Iterable[Company], terms: ProgramTerms, free: FreeEmailDomains
+) -> dict[str, DomainFacts]:
+    """R2.2.5/R2.2.6 per domain: any company of the domain owned by direct sales / a customer."""
+    owners = {o.strip() for o in terms.deals.direct_sales_owner_ids}
+    facts: dict[str, DomainFacts] = {}
+    for company in companies:
+        domain = company_domain(company, free).domain
+        if domain is None:
+            continue
+        direct = company.owner_id is not None and company.owner_id.strip() in owners
+        customer = (company.lifecycle_stage or "").strip().lower() == "customer"
+        if direct or customer:
+            old = facts.get(domain, DomainFacts())
+            facts[domain] = DomainFacts(old.direct_sales or direct, old.customer or customer)
+    return facts
+
+
+def _registration_outputs(
+    requests: list[RequestItem],
+    sweep: Sweep,
+    terms: ProgramTerms,
+    as_of: date,
+    problems: list[Problem],
+) -> dict[tuple[RecordKind, str], RegistrationOutput]:
+    """R2.9: records of a claim show the claim; others show their own rejection."""
+    out: dict[tuple[RecordKind, str], RegistrationOutput] = {}
+    for item in requests:
+        key, req = item.key, item.request
+        claim = sweep.record_claims.get(key)
+        verdict = sweep.verdicts.get(key)
+        if claim is not None:
+            held, why = claim_status(claim, as_of, terms)
+            out[key] = RegistrationOutput(
+                item.kind,
+                item.record_id,
+                held,
+                str(why),
+                claim.member.code,
+                claim.domain,
+                claim.expires,
+            )
+            continue
+        domain = item.resolution.domain
+        if verdict is not None:
+            stored = sweep.decisions.get(key)
+            domain = stored.domain if stored is not None else domain
+            status = (
+                RegistrationStatus.UNAVAILABLE
+                if verdict.kind is VerdictKind.UNAVAILABLE
+                else RegistrationStatus.REJECTED
+            )
+            reason = str(verdict.reason)
+        elif req.requested_at is None:
+            status, reason = RegistrationStatus.REJECTED, str(Reason.MISSING_REQUEST_DATE)
+            problems.append(
+                Problem(item.kind.value, item.record_id, ProblemCode.MISSING_REQUEST_DATE)
+            )
+        else:
+            status, reason = RegistrationStatus.REJECTED, str(Reason.REQUESTED_IN_FUTURE)
+        out[key] = RegistrationOutput(item.kind, item.record_id, status, reason, None, domain, None)
+    return out
+
+
+def _member_outputs(
+    members: Iterable[Member],
+    sweep: Sweep,
+    deals: DealBook,
+    terms: ProgramTerms,
+    as_of: date,
+    problems: list[Problem],
+) -> dict[str, MemberOutput]:
+    """R3 capacity, R8 totals and R9 compliance for every member."""
+    lines: dict[str, list[CommissionMonth]] = {}
+    for line in deals.ledger:
+        lines.setdefault(deals.member_of_deal[line.deal_id].company_id, []).append(line)
+    awaiting = {
+        deals.member_of_deal[d].company_id
+        for d, p in deals.paperwork.items()
+        if p.state is PaperworkState.AWAITING
+    }
+    out: dict[str, MemberOutput] = {}
+    for member in sorted(members, key=lambda m: m.company_id):
+        limit = capacity_at(member, as_of, terms.capacity)
+        used = sweep.book.active_count(member, as_of)
+        facts = MemberFacts(
+            limit,
+            used,
+            member.company_id in awaiting,
+            member.company_id in sweep.registered_members,
+        )
+        status, flags = compliance(member, facts, terms, as_of)
+        own = _one_currency(member, lines.get(member.company_id, []), problems)
+        figures = deal_figures(own, as_of)
+        out[member.company_id] = MemberOutput(
+            member.company_id,
+            limit,
+            used,
+            status,
+            flags,
+            gold_deadline(member, terms),
+            removal_date(member, terms, as_of),
+            figures.earned,
+            figures.next_payout_date,
+            figures.next_payout_amount,
+        )
+    return out
+
+
+def _one_currency(
+    member: Member, lines: list[CommissionMonth], problems: list[Problem]
+) -> list[CommissionMonth]:
+    """§0 no FX: a member's totals use its first ledger currency; others are reported."""
+    if not lines:
+        return lines
+    currency = lines[0].currency
+    same = [line for line in lines if line.currency == currency]
+    if len(same) != len(lines):
+        problems.append(
+            Problem(
+                "member", member.company_id, ProblemCode.MIXED_CURRENCIES, f"totals in {currency}"
+            )
+        )
+    return same

@@ -1,0 +1,188 @@
+"""R6-R8 for each closed deal: plan, window (with R9.3), ledger lines, figures and status."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from config.terms import ProgramTerms
+from policies.commission import choose_plan, commission_amount, revenue_months
+from policies.compliance import shortened_end
+from policies.dates import quarter_payout_date
+from policies.deals import Attributed
+from policies.model import (
+    Attribution,
+    CommissionMonth,
+    CommissionStatus,
+    Deal,
+    DealOutput,
+    DealType,
+    Member,
+    Plan,
+    Problem,
+    Subscription,
+)
+from policies.payouts import Paperwork, PaperworkState, deal_figures, paperwork_for, pay_date
+from policies.reasons import ProblemCode, Reason
+
+__all__ = ["DealBook"]
+
+_ZERO = Decimal("0")
+
+
+@dataclass(slots=True)
+class DealBook:
+    """Builds deal outputs and ledger lines; call ``add`` once per deal in deal-id order.
+
+    A subscription associated with several qualifying deals counts for the first deal (by id)
+    only, and the others are reported [decision R7].
+    """
+
+    terms: ProgramTerms
+    as_of: date
+    subscriptions: Mapping[str, Subscription]
+    outputs: dict[str, DealOutput] = field(default_factory=dict)
+    ledger: list[CommissionMonth] = field(default_factory=list)
+    paperwork: dict[str, Paperwork] = field(default_factory=dict)
+    member_of_deal: dict[str, Member] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+    _sub_owner: dict[str, str] = field(default_factory=dict)
+    _amounts: dict[tuple[Decimal, Decimal], Decimal] = field(default_factory=dict)
+
+    def add(
+        self, deal: Deal, kind: tuple[DealType, str] | None, close: tuple[date, Attributed] | None
+    ) -> None:
+        """Record the output (and ledger lines) of one deal."""
+        deal_type = kind[0] if kind is not None else None
+        if close is None or close[1].member is None:
+            reason = close[1].reason if close is not None else Reason.NOT_CLOSED
+            self.outputs[deal.deal_id] = DealOutput(
+                deal.deal_id,
+                deal_type,
+                Attribution.UNATTRIBUTED,
+                str(reason),
+                None,
+                Plan.NONE,
+                None,
+                None,
+                None,
+                CommissionStatus.NOT_ELIGIBLE,
+                _ZERO,
+                _ZERO,
+                None,
+                None,
+            )
+            return
+        c, found = close
+        member = found.member
+        assert member is not None  # narrowed above; kept for mypy
+        choice = choose_plan(member, c, self.terms.commission)
+        end = shortened_end(member, choice.plan, c, choice.end, self.terms, self.as_of)
+        paperwork = paperwork_for(member, c, self.as_of, self.terms.payouts)
+        first_line = len(self.ledger)
+        self._add_lines(deal, member, choice.rate, c, end, paperwork)
+        figures = deal_figures(self.ledger[first_line:], self.as_of)
+        status = _status(paperwork, end, choice.end, self.as_of)
+        self.paperwork[deal.deal_id] = paperwork
+        self.member_of_deal[deal.deal_id] = member
+        self.outputs[deal.deal_id] = DealOutput(
+            deal.deal_id,
+            deal_type,
+            found.attribution,
+            str(found.reason),
+            member.code,
+            choice.plan,
+            choice.rate,
+            c,
+            end,
+            status,
+            figures.earned,
+            figures.paid,
+            figures.next_payout_date,
+            figures.next_payout_amount,
+        )
+
+    def _add_lines(
+        self, deal: Deal, member: Member, rate: Decimal, c: date, end: date, paperwork: Paperwork
+    ) -> None:
+        """R7: one ledger line per received month of each subscription inside ``[c, end)``."""
+        lag = self.terms.payouts.payout_lag_days
+        state = paperwork.month_state
+        code = member.code or member.company_id
+        currency = deal.currency
+        for sid in sorted(set(deal.subscription_ids)):
+            sub = self._subscription(deal, sid)
+            if sub is None:
+                continue
+            if currency is None:
+                currency = sub.currency
+            elif sub.currency is not None and sub.currency != currency:
+                self._problem(
+                    "deal",
+                    deal.deal_id,
+                    ProblemCode.MIXED_CURRENCIES,
+                    f"{sid}: {sub.currency} vs {currency}",
+                )
+                continue
+            for month in revenue_months(sub, c, end, self.as_of):
+                due = quarter_payout_date(month.start, lag)
+                self.ledger.append(
+                    CommissionMonth(
+                        deal.deal_id,
+                        sid,
+                        code,
+                        month.index,
+                        month.start,
+                        month.mrr,
+                        self._amount(month.mrr, rate),
+                        currency,
+                        due,
+                        pay_date(due, paperwork, lag),
+                        state,
+                    )
+                )
+
+    def _subscription(self, deal: Deal, sid: str) -> Subscription | None:
+        sub = self.subscriptions.get(sid)
+        if sub is None:
+            self._problem("deal", deal.deal_id, ProblemCode.UNKNOWN_SUBSCRIPTION, sid)
+            return None
+        owner = self._sub_owner.setdefault(sid, deal.deal_id)
+        if owner != deal.deal_id:
+            self._problem(
+                "subscription",
+                sid,
+                ProblemCode.SUBSCRIPTION_ON_SEVERAL_DEALS,
+                f"counted for deal {owner}, not {deal.deal_id}",
+            )
+            return None
+        if sub.start_date is None:
+            self._problem("subscription", sid, ProblemCode.SUBSCRIPTION_WITHOUT_START)
+            return None
+        if not sub.mrr_history:
+            self._problem("subscription", sid, ProblemCode.SUBSCRIPTION_WITHOUT_MRR)
+            return None
+        return sub
+
+    def _amount(self, mrr: Decimal, rate: Decimal) -> Decimal:
+        key = (mrr, rate)
+        amount = self._amounts.get(key)
+        if amount is None:
+            amount = self._amounts[key] = commission_amount(mrr, rate)
+        return amount
+
+    def _problem(self, kind: str, record_id: str, code: ProblemCode, detail: str = "") -> None:
+        self.problems.append(Problem(kind, record_id, code, detail))
+
+
+def _status(paperwork: Paperwork, end: date, original_end: date, as_of: date) -> CommissionStatus:
+    """R8.3 [decision]: forfeited, then awaiting paperwork, then the window's state."""
+    if paperwork.state is PaperworkState.FORFEITED:
+        return CommissionStatus.FORFEITED
+    if paperwork.state is PaperworkState.AWAITING:
+        return CommissionStatus.AWAITING_PAPERWORK
+    if as_of >= end:
+        return CommissionStatus.ENDED_EARLY if end < original_end else CommissionStatus.COMPLETED
+    return CommissionStatus.ACCRUING

@@ -1,0 +1,107 @@
+"""R2.1-R2.3 for one record's request at its date: honour a sticky decision or decide anew."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import TYPE_CHECKING
+
+from policies.claims import Claim
+from policies.domains import DomainResolution
+from policies.members import normalize_code
+from policies.model import Decision, RecordKind, RegistrationRequest, RegistrationStatus
+from policies.registration import Verdict, VerdictKind, check_request
+
+if TYPE_CHECKING:
+    from policies.sweep import Sweep
+
+__all__ = ["Decided", "RequestItem", "decide_request"]
+
+_OUTCOME = {
+    VerdictKind.JOIN: RegistrationStatus.REGISTERED,
+    VerdictKind.REGISTER: RegistrationStatus.REGISTERED,
+    VerdictKind.REJECTED: RegistrationStatus.REJECTED,
+    VerdictKind.UNAVAILABLE: RegistrationStatus.UNAVAILABLE,
+}
+_HELD = (RegistrationStatus.REGISTERED, RegistrationStatus.REREGISTERED)
+
+
+@dataclass(frozen=True, slots=True)
+class RequestItem:
+    """A company's or contact's request with the domain the record resolves to today (R1.3)."""
+
+    kind: RecordKind
+    record_id: str
+    request: RegistrationRequest
+    resolution: DomainResolution
+
+    @property
+    def key(self) -> tuple[RecordKind, str]:
+        return (self.kind, self.record_id)
+
+
+@dataclass(frozen=True, slots=True)
+class Decided:
+    verdict: Verdict
+    decision: Decision | None
+    claim: Claim | None
+
+
+def decide_request(sweep: Sweep, item: RequestItem, t: date) -> Decided:
+    """R2.2 at ``t``, unless a stored decision for the unchanged request is honoured (R2.3).
+
+    A registered decision keeps its captured domain (R1.4) even if the record changed since.
+    """
+    req = item.request
+    stored = sweep.inp.decisions.get(item.key)
+    if (
+        stored is not None
+        and stored.requested_at == t
+        and normalize_code(stored.requested_by) == normalize_code(req.requested_by)
+    ):
+        honoured = _honour(sweep, item, stored, t)
+        if honoured is not None:
+            return honoured
+    member = sweep.lookup_member(req.requested_by, item.kind.value, item.record_id)
+    domain = item.resolution.domain
+    verdict = check_request(
+        sweep.book, sweep.inp.terms, sweep.facts_of(domain), member, item.resolution, t
+    )
+    claim: Claim | None = None
+    if verdict.kind is VerdictKind.REGISTER and member is not None and domain is not None:
+        claim = sweep.open_claim(member, domain, t)
+    elif verdict.kind is VerdictKind.JOIN:
+        claim = verdict.claim
+    decision = None
+    if req.requested_by is not None and req.requested_by.strip():
+        decision = Decision(
+            item.kind,
+            item.record_id,
+            req.requested_by,
+            t,
+            _OUTCOME[verdict.kind],
+            str(verdict.reason),
+            domain,
+            claim.member.code if claim is not None else None,
+        )
+    return Decided(verdict, decision, claim)
+
+
+def _honour(sweep: Sweep, item: RequestItem, stored: Decision, t: date) -> Decided | None:
+    """Replay a stored outcome; ``None`` when it cannot be replayed (then decide anew)."""
+    if stored.outcome in _HELD:
+        member = sweep.inp.directory.get(stored.registered_to or stored.requested_by)
+        domain = stored.domain or item.resolution.domain
+        if member is None or domain is None:
+            return None
+        for claim in sweep.book.active_claims(domain, t):
+            if claim.member is member:
+                return Decided(Verdict(VerdictKind.JOIN, claim=claim), stored, claim)
+        # [decision R2.3] honoured even if the book now disagrees (the store is the truth)
+        claim = sweep.open_claim(member, domain, t)
+        return Decided(Verdict(VerdictKind.REGISTER), stored, claim)
+    if stored.outcome is RegistrationStatus.REJECTED:
+        return Decided(Verdict(VerdictKind.REJECTED, stored.reason), stored, None)
+    if stored.outcome is RegistrationStatus.UNAVAILABLE:
+        return Decided(Verdict(VerdictKind.UNAVAILABLE, stored.reason), stored, None)
+    return None
