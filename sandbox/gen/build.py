@@ -119,7 +119,11 @@ class Builder:
         if end is not None:
             values["hs_recurring_billing_end_date"] = fmt_date(end)
         created = start or mrr_cents[0][0]
-        updated = max([mrr_cents[-1][0], *([end] if end and end <= self.today else [])])
+        # The sandbox stamps the current value with the record's last modification, so a record
+        # with MRR history is last modified at its last MRR change.
+        updated = mrr_cents[-1][0]
+        if len(mrr_cents) == 1 and end is not None and end <= self.today:
+            updated = end
         sub_id = self.record("subscriptions", values, created, updated)
         if len(mrr_cents) > 1:
             # History timestamps sit at midnight of the change, so "MRR in force at m_j" is exact.
