@@ -1,0 +1,173 @@
+"""Benchmark of the rules engine: ``evaluate_program`` over generated programs (profiles M, L).
+
+Each profile runs in a fresh interpreter pinned to one core, so peak memory (``ru_maxrss``) is that
+profile's alone. In the child: generate the program (``bench.program_gen``), time a **baseline**
+(index every record by id, order the requests, walk every subscription's revenue months up to
+``as_of``: the bookkeeping any evaluation needs, with no rule applied), then time
+``evaluate_program`` (best of ``--repeat`` runs). The ratio engine / baseline says how much the
+rules cost over touching the data once.
+
+Usage (from the repository root)::
+
+    python -m bench.bench_policies                 # M and L, table + bench/out/policies.json
+    python -m bench.bench_policies --profiles M --cprofile   # plus the hottest functions
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import json
+import os
+import pstats
+import resource
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from bench.program_gen import PROFILES, bench_terms, generate_program, profile_as_of
+from config.terms import load_terms
+from policies.dates import add_months
+from policies.model import Program
+
+ROOT = Path(__file__).resolve().parents[1]
+TARGETS = {"M": (2.0, None), "L": (20.0, 1024.0)}  # (seconds, MiB) from the task
+
+
+def baseline(program: Program, as_of: date) -> int:
+    """Index, order and walk the inputs without applying any rule; returns a checksum."""
+    companies = {c.company_id: c for c in program.companies}
+    contacts = {c.contact_id: c for c in program.contacts}
+    members = {m.code: m for m in program.members if m.code}
+    subscriptions = {s.subscription_id: s for s in program.subscriptions}
+    requests = sorted(
+        (r.requested_at, kind, rid)
+        for kind, records in (("company", companies), ("contact", contacts))
+        for rid, rec in records.items()
+        if (r := rec.request) is not None and r.requested_at is not None
+    )
+    months = 0
+    for deal in program.deals:
+        for sid in deal.subscription_ids:
+            sub = subscriptions.get(sid)
+            if sub is None or sub.start_date is None:
+                continue
+            j = 0
+            while j < 48 and add_months(sub.start_date, j) <= as_of:
+                j += 1
+            months += j
+    return len(requests) + len(members) + months
+
+
+def _timed(fn: Callable[[], object], repeat: int) -> float:
+    best = float("inf")
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def _rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+def run_child(name: str, seed: int, repeat: int, profile_hot: bool) -> dict[str, Any]:
+    """Measure one profile in this process (called in the fresh subprocess)."""
+    from policies.evaluate import evaluate_program
+
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})  # one core
+    profile = PROFILES[name]
+    terms = bench_terms(load_terms())
+    as_of = profile_as_of(profile)
+    start = time.perf_counter()
+    program = generate_program(profile, seed)
+    generate_s = time.perf_counter() - start
+    rss_inputs = _rss_mib()
+    baseline_s = _timed(lambda: baseline(program, as_of), repeat)
+    engine_s = _timed(lambda: evaluate_program(program, terms, as_of), repeat)
+    result = evaluate_program(program, terms, as_of)
+    out: dict[str, Any] = {
+        "profile": name, "seed": seed, "as_of": as_of.isoformat(),
+        "members": profile.members, "requests": profile.requests, "deals": profile.deals,
+        "subscriptions": profile.subscriptions, "generate_s": round(generate_s, 3),
+        "baseline_s": round(baseline_s, 3), "engine_s": round(engine_s, 3),
+        "ratio": round(engine_s / baseline_s, 1) if baseline_s else None,
+        "rss_inputs_mib": round(rss_inputs, 1), "peak_rss_mib": round(_rss_mib(), 1),
+        "ledger_lines": len(result.ledger), "problems": len(result.problems),
+    }
+    if profile_hot:
+        out["hot"] = _hot_functions(lambda: evaluate_program(program, terms, as_of))
+    return out
+
+
+def _hot_functions(fn: Callable[[], object], top: int = 12) -> str:
+    profiler = cProfile.Profile()
+    profiler.runcall(fn)
+    text = io.StringIO()
+    pstats.Stats(profiler, stream=text).sort_stats("tottime").print_stats(top)
+    return text.getvalue()
+
+
+def run_profile(name: str, seed: int, repeat: int, profile_hot: bool) -> dict[str, Any]:
+    """Run one profile in a fresh interpreter and return its measurements."""
+    args = [sys.executable, "-m", "bench.bench_policies", "--child", name, "--seed", str(seed),
+            "--repeat", str(repeat)] + (["--cprofile"] if profile_hot else [])
+    done = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"profile {name} failed:\n{done.stderr}")
+    measured: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return measured
+
+
+def _verdict(row: dict[str, Any]) -> str:
+    seconds, mib = TARGETS.get(row["profile"], (None, None))
+    ok = (seconds is None or row["engine_s"] < seconds) and (
+        mib is None or row["peak_rss_mib"] < mib
+    )
+    return "meets target" if ok else "MISSES target"
+
+
+def print_table(rows: list[dict[str, Any]]) -> None:
+    head = ("profile", "members", "requests", "deals", "subs", "baseline s", "engine s",
+            "ratio", "peak RSS MiB", "ledger", "verdict")
+    print(" | ".join(head))
+    for r in rows:
+        print(" | ".join(str(v) for v in (
+            r["profile"], r["members"], r["requests"], r["deals"], r["subscriptions"],
+            r["baseline_s"], r["engine_s"], r["ratio"], r["peak_rss_mib"], r["ledger_lines"],
+            _verdict(r),
+        )))
+    for r in rows:
+        if "hot" in r:
+            print(f"\n-- hottest functions, profile {r['profile']} (cProfile, by own time)")
+            print(r["hot"])
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--profiles", nargs="+", default=["M", "L"], choices=sorted(PROFILES))
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--repeat", type=int, default=1, help="best of N timed runs")
+    parser.add_argument("--cprofile", action="store_true", help="report the hottest functions")
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out" / "policies.json")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        print(json.dumps(run_child(args.child, args.seed, args.repeat, args.cprofile)))
+        return
+    rows = [run_profile(p, args.seed, args.repeat, args.cprofile) for p in args.profiles]
+    print_table(rows)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(rows, indent=2) + "\n", encoding="utf-8")
+    print(f"\nresults written to {args.out}")
+
+
+if __name__ == "__main__":
+    main()
