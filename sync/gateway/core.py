@@ -5,7 +5,8 @@
 translates failures once into ``errors.HubSpotError`` and tells the pacer about 429s. SDK calls
 are made with ``_preload_content=False``: the SDK still builds the request (URL, auth header,
 query encoding), but its model deserialization is skipped and the JSON is parsed with orjson
-into plain dicts, which is several times cheaper per record for list, search and batch reads.
+into plain dicts: for a 100-record page of 20 properties, ~1.9 ms instead of ~33 ms with SDK
+models (measured once on a shared 2-core machine), which matters for full reconciles.
 """
 
 from __future__ import annotations

@@ -134,7 +134,7 @@ class RateLimiter:
                 wait = self._wait_s(now, search)
                 if wait <= 0:
                     return self._take(search)
-            self.waited_s += wait
+                self.waited_s += wait
             self._sleep(wait)
 
     def release(self, slot: Slot, headers: Mapping[str, str] | None = None) -> None:
