@@ -34,6 +34,7 @@ from sandbox.routes_objects import object_routes
 from sandbox.routes_properties import property_routes
 from sandbox.search import SearchRunner
 from sandbox.state import SandboxState
+from sandbox.webhooks import WebhookDispatcher
 
 __all__ = ["create_app"]
 
@@ -135,11 +136,6 @@ async def _health(request: Request) -> Response:
 def _lifespan(state: SandboxState, config: SandboxConfig) -> _Lifespan:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        try:
-            from sandbox.webhooks import WebhookDispatcher
-        except ImportError:  # the dispatcher lands separately; the API works without it
-            yield
-            return
         dispatcher = WebhookDispatcher(state.bus, config.webhooks, config.portal_id)
         await dispatcher.start()
         try:

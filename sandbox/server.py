@@ -6,7 +6,6 @@ with ``.stop()`` or as context managers. Every server binds a loopback port.
 
 from __future__ import annotations
 
-import importlib
 import socket
 import subprocess
 import sys
@@ -21,6 +20,7 @@ import uvicorn
 from sandbox.app import create_app
 from sandbox.config import SandboxConfig
 from sandbox.dataset import Dataset
+from sandbox.generator import generate
 from sandbox.state import SandboxState
 
 __all__ = ["RunningSandbox", "RunningSubprocess", "load_profile", "run", "serve_in_thread",
@@ -140,12 +140,7 @@ def load_profile(profile: str, seed: int) -> Dataset:
     """Seed data of a generator profile (S, M, L); ``empty`` is no data at all."""
     if profile.lower() == "empty":
         return Dataset()
-    # Imported by name: the generator (a separate module) is only needed for real profiles.
-    generator = importlib.import_module("sandbox.generator")
-    dataset = generator.generate(profile.upper(), seed)
-    if not isinstance(dataset, Dataset):
-        raise TypeError(f"sandbox.generator.generate returned {type(dataset).__name__}")
-    return dataset
+    return generate(profile.upper(), seed)
 
 
 def run(host: str, port: int, config: SandboxConfig, profile: str = "empty",
