@@ -233,7 +233,9 @@ def _link(target: Mapping[str, Any]) -> AssociationLink:
 
 def _record_error(error: Mapping[str, Any]) -> RecordError:
     context = dict(error.get("context") or {})
-    ids = context.get("ids") or context.get("objectWriteTraceId") or ()
+    # HubSpot names the failed inputs under "ids" (batch read, observed); "id" and
+    # "objectWriteTraceId" are accepted too, since the key is not documented per endpoint.
+    ids = context.get("ids") or context.get("id") or context.get("objectWriteTraceId") or ()
     return RecordError(
         ids=tuple(str(i) for i in ids),
         category=error.get("category"),

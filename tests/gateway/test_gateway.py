@@ -123,7 +123,7 @@ def test_search_page_passes_sorts_and_cursor(gateway: Gateway, hub: FakeHubSpot)
     assert second.records[0].id == "1201"
 
 
-def batch_answer(request: httpx.Request, bad: set[str]) -> httpx.Response:
+def batch_answer(request: httpx.Request, bad: set[str], key: str = "ids") -> httpx.Response:
     inputs = body(request)["inputs"]
     good = [record(i["id"], **i.get("properties", {})) for i in inputs if i["id"] not in bad]
     missing = [i["id"] for i in inputs if i["id"] in bad]
@@ -133,14 +133,14 @@ def batch_answer(request: httpx.Request, bad: set[str]) -> httpx.Response:
         return httpx.Response(200, json=data)
     data["numErrors"] = 1
     data["errors"] = [{"status": "error", "category": "OBJECT_NOT_FOUND", "message": "not found",
-                       "context": {"ids": missing}}]
+                       "context": {key: missing}}]
     return httpx.Response(207, json=data)
 
 
 def test_batch_update_reports_207_per_record(gateway: Gateway, hub: FakeHubSpot) -> None:
     @hub.route("POST", "/crm/v3/objects/deals/batch/update")
     def _update(request: httpx.Request, _: re.Match[str]) -> httpx.Response:
-        return batch_answer(request, bad={"7", "150"})
+        return batch_answer(request, bad={"7", "150"}, key="id")
 
     inputs = [{"id": str(i), "properties": {"partner_attribution": "registered"}}
               for i in range(1, 251)]
