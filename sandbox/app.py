@@ -137,6 +137,8 @@ def _lifespan(state: SandboxState, config: SandboxConfig) -> _Lifespan:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         dispatcher = WebhookDispatcher(state.bus, config.webhooks, config.portal_id)
+        # Exposed so tests and the demo can wait for deliveries (drain_blocking).
+        app.state.webhooks = dispatcher
         await dispatcher.start()
         try:
             yield

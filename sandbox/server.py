@@ -58,7 +58,8 @@ class RunningSandbox(_Stoppable):
         sock.bind(("127.0.0.1", 0))
         self._sock = sock
         self.url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-        uv_config = uvicorn.Config(create_app(config, state), log_config=None,
+        self.app = create_app(config, state)
+        uv_config = uvicorn.Config(self.app, log_config=None,
                                    log_level="warning", lifespan="on", ws="none",
                                    timeout_graceful_shutdown=1)
         self._server = uvicorn.Server(uv_config)
@@ -74,6 +75,12 @@ class RunningSandbox(_Stoppable):
 
     def __enter__(self) -> RunningSandbox:
         return self
+
+    def drain_webhooks(self, timeout_s: float = 10.0) -> None:
+        """Block until every queued webhook delivery has been sent (or given up)."""
+        dispatcher = getattr(self.app.state, "webhooks", None)
+        if dispatcher is not None:
+            dispatcher.drain_blocking(timeout_s)
 
     def stop(self) -> None:
         """Stop serving and wait for the thread (idempotent)."""
