@@ -11,7 +11,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
 from itertools import islice
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Table
 from sqlalchemy.dialects import postgresql, sqlite
@@ -19,7 +19,7 @@ from sqlalchemy.sql.dml import Insert
 
 from sync.store.records import Clock
 
-__all__ = ["IN_CHUNK", "OpsBase", "chunked", "insert_ignore", "upsert"]
+__all__ = ["IN_CHUNK", "OpsBase", "bulk_upsert", "chunked", "insert_ignore", "upsert"]
 
 T = TypeVar("T")
 
@@ -56,6 +56,20 @@ def insert_ignore(dialect: str, table: Table, keys: Sequence[str]) -> Insert:
     if isinstance(stmt, postgresql.Insert):
         return stmt.on_conflict_do_nothing(index_elements=list(keys))
     return stmt.on_conflict_do_nothing(index_elements=list(keys))
+
+
+def bulk_upsert(
+    conn: Connection, dialect: str, table: Table, update: Sequence[str],
+    rows: Sequence[dict[str, Any]],
+) -> None:
+    """Upsert many rows with one cached statement run as ``executemany``.
+
+    SQLite runs it in-process; psycopg 3 pipelines it (no round trip per row). Multi-row
+    ``VALUES`` was measured slower here: SQLAlchemy recompiles each differently sized statement.
+    Rows must not repeat a primary key.
+    """
+    if rows:
+        conn.execute(upsert(dialect, table, update), list(rows))
 
 
 class OpsBase:

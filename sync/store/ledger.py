@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Row, and_, bindparam, delete, func, select
 
 from policies.model import CommissionMonth, MonthState
-from sync.store.base import IN_CHUNK, OpsBase, chunked, upsert
+from sync.store.base import IN_CHUNK, OpsBase, bulk_upsert, chunked
 from sync.store.records import LedgerChange, LedgerTotal
 from sync.store.schema import ledger
 
@@ -79,7 +79,7 @@ class LedgerOps(OpsBase):
         with self._write() as conn:
             current: dict[Key, tuple[Any, ...]] = {}
             for batch in chunked(deal_ids, IN_CHUNK):
-                for row in conn.execute(select(ledger).where(ledger.c.deal_id.in_(batch))):
+                for row in conn.execute(select(ledger).where(ledger.c.deal_id.in_(batch))).all():
                     key = (row.deal_id, row.subscription_id, row.month_index)
                     current[key] = _fingerprint(getattr(row, c) for c in _VALUE_COLUMNS)
             gone = [k for k in current if k not in wanted]
@@ -100,8 +100,8 @@ class LedgerOps(OpsBase):
                 )
             if changed:
                 now = self._now()
-                stmt = upsert(self._dialect, ledger, (*_VALUE_COLUMNS, "updated_at"))
-                conn.execute(stmt, [{**row, "updated_at": now} for row in changed])
+                bulk_upsert(conn, self._dialect, ledger, (*_VALUE_COLUMNS, "updated_at"),
+                            [{**row, "updated_at": now} for row in changed])
         inserted = sum(1 for row in changed if _row_key(row) not in current)
         return LedgerChange(
             inserted=inserted, updated=len(changed) - inserted, deleted=len(gone)

@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import Row, delete, func, select, update
 
-from sync.store.base import IN_CHUNK, OpsBase, chunked, upsert
+from sync.store.base import IN_CHUNK, OpsBase, bulk_upsert, chunked
 from sync.store.records import MirrorRecord
 from sync.store.schema import mirror
 
@@ -58,13 +58,12 @@ class MirrorOps(OpsBase):
         A record seen again after being archived comes back un-archived unless it says so.
         """
         now = self._now()
-        stmt = upsert(self._dialect, mirror, _DATA_COLUMNS)
         count = 0
         with self._write() as conn:
             for batch in chunked(records, _UPSERT_BATCH):
                 # The last version of a record in one batch wins; ON CONFLICT refuses duplicates.
                 rows = {(r.object_type, r.object_id): _to_row(r, now) for r in batch}
-                conn.execute(stmt, list(rows.values()))
+                bulk_upsert(conn, self._dialect, mirror, _DATA_COLUMNS, list(rows.values()))
                 count += len(rows)
         return count
 
@@ -104,7 +103,7 @@ class MirrorOps(OpsBase):
                     select(mirror).where(
                         mirror.c.object_type == object_type, mirror.c.object_id.in_(batch)
                     )
-                )
+                ).all()
                 found.update((row.object_id, _from_row(row)) for row in rows)
         return found
 
@@ -121,7 +120,7 @@ class MirrorOps(OpsBase):
                 query = query.where(mirror.c.object_id > after)
             query = query.order_by(mirror.c.object_id).limit(page_size)
             with self._read() as conn:
-                page = [_from_row(row) for row in conn.execute(query)]
+                page = [_from_row(row) for row in conn.execute(query).all()]
             yield from page
             if len(page) < page_size:
                 return

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import select
 
 from policies.model import Decision, RecordKind, RegistrationStatus
-from sync.store.base import IN_CHUNK, OpsBase, chunked, upsert
+from sync.store.base import IN_CHUNK, OpsBase, bulk_upsert, chunked, upsert
 from sync.store.records import OutputChange
 from sync.store.schema import checkpoints, decisions, outputs
 
@@ -22,6 +22,7 @@ __all__ = ["CheckpointWrites", "StateOps"]
 _DECISION_COLUMNS = (
     "requested_by", "requested_at", "outcome", "reason", "domain", "registered_to", "saved_at",
 )
+_OUTPUT_COLUMNS = ("value", "written_at", "run_id")
 _BATCH = 5_000
 
 
@@ -44,7 +45,7 @@ class StateOps(OpsBase):
         """Every stored decision, keyed by (record kind, record id)."""
         found: dict[tuple[RecordKind, str], Decision] = {}
         with self._read() as conn:
-            for row in conn.execute(select(decisions)):
+            for row in conn.execute(select(decisions)).all():
                 kind = RecordKind(row.record_kind)
                 found[(kind, row.record_id)] = Decision(
                     record_kind=kind,
@@ -61,12 +62,11 @@ class StateOps(OpsBase):
     def save_decisions(self, items: Iterable[Decision]) -> int:
         """Insert or replace decisions by (record kind, record id). Returns the count."""
         now = self._now()
-        stmt = upsert(self._dialect, decisions, _DECISION_COLUMNS)
         count = 0
         with self._write() as conn:
             for batch in chunked(items, _BATCH):
                 rows = {(d.record_kind, d.record_id): _decision_row(d, now) for d in batch}
-                conn.execute(stmt, list(rows.values()))
+                bulk_upsert(conn, self._dialect, decisions, _DECISION_COLUMNS, list(rows.values()))
                 count += len(rows)
         return count
 
@@ -82,14 +82,13 @@ class StateOps(OpsBase):
             batches = [None] if ids is None else chunked(ids, IN_CHUNK)
             for batch in batches:
                 query = base if batch is None else base.where(outputs.c.object_id.in_(batch))
-                for object_id, prop, value in conn.execute(query):
+                for object_id, prop, value in conn.execute(query).all():
                     found.setdefault(object_id, {})[prop] = value
         return found
 
     def record_outputs(self, changes: Iterable[OutputChange], run_id: int | None) -> int:
         """Remember values just written to HubSpot, stamped with the clock and the run."""
         now = self._now()
-        stmt = upsert(self._dialect, outputs, ("value", "written_at", "run_id"))
         count = 0
         with self._write() as conn:
             for batch in chunked(changes, _BATCH):
@@ -104,7 +103,7 @@ class StateOps(OpsBase):
                     }
                     for c in batch
                 }
-                conn.execute(stmt, list(rows.values()))
+                bulk_upsert(conn, self._dialect, outputs, _OUTPUT_COLUMNS, list(rows.values()))
                 count += len(rows)
         return count
 
