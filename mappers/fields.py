@@ -13,7 +13,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Final, TypeVar
 
-from mappers.parse import Invalid, parse_bool, parse_date, parse_decimal, parse_enum, parse_text
+from mappers.parse import Invalid, parse_bool, parse_date, parse_decimal, parse_enum
 from mappers.records import AssociationRef, RawRecord
 from policies.model import Problem
 
@@ -23,6 +23,7 @@ __all__ = [
     "DEAL_TO_COMPANY_PRIMARY",
     "FieldReader",
     "HubSpotNames",
+    "id_order",
     "primary_id",
     "sorted_ids",
 ]
@@ -72,7 +73,9 @@ class FieldReader:
         self.problems.append(Problem(self.kind, self.record.object_id, code, detail))
 
     def text(self, name: str) -> str | None:
-        return parse_text(self.record.properties.get(name))
+        raw = self.record.properties.get(name)
+        # Inlined parse_text: this is the hot path of a 1.4M-record mapping.
+        return (raw.strip() or None) if raw else None
 
     def lower(self, name: str) -> str | None:
         value = self.text(name)
@@ -143,4 +146,11 @@ def primary_id(
 
 def sorted_ids(ids: list[str] | tuple[str, ...]) -> tuple[str, ...]:
     """HubSpot ids in numeric order (non-numeric ids after, in text order); duplicates dropped."""
-    return tuple(sorted(set(ids), key=lambda i: (0, int(i), "") if i.isdigit() else (1, 0, i)))
+    return tuple(sorted(set(ids), key=id_order))
+
+
+def id_order(record_id: str) -> tuple[int, int, str]:
+    """Sort key of a HubSpot id: numeric ids by value, then any other id by text."""
+    if record_id.isascii() and record_id.isdigit():
+        return (0, int(record_id), "")
+    return (1, 0, record_id)

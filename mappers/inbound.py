@@ -23,6 +23,7 @@ What a reader can rely on (DESIGN.md "Bad input": report, then skip or leave emp
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterable, Mapping
 from typing import Final
 
@@ -98,11 +99,19 @@ def to_program(
         "deals": mapper.deal,
         "subscriptions": mapper.subscription,
     }
-    for record in records:
-        handler = handlers.get(record.object_type)
-        if handler is not None and not record.archived:
-            handler(record)
-    return mapper.finish(decisions or {})
+    # A full sync creates millions of small acyclic objects; the cyclic GC would rescan them
+    # over and over (half the mapping time at 1.4M records). Nothing here makes cycles.
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        for record in records:
+            handler = handlers.get(record.object_type)
+            if handler is not None and not record.archived:
+                handler(record)
+        return mapper.finish(decisions or {})
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 class _Mapper:
@@ -114,6 +123,10 @@ class _Mapper:
         self.closed_won = frozenset(terms.deals.closed_won_stages)
         plan_options = {s.name: s.options for s in contract.property_specs()}
         self.hubspot_plans = frozenset(plan_options.get(contract.hubspot_plan, ()))
+        self.request_names = (
+            contract.registration_requested_by, contract.registration_requested_at,
+            contract.reregistration_requested_at, contract.deregistration_requested_at,
+        )
         self.problems: list[Problem] = []
         self.members: list[Member] = []
         self.companies: list[Company] = []
@@ -184,6 +197,9 @@ class _Mapper:
 
     def _request(self, read: FieldReader) -> RegistrationRequest | None:
         c = self.c
+        props = read.record.properties
+        if not any(props.get(name) for name in self.request_names):
+            return None  # most records carry no request: skip the parsing
         request = RegistrationRequest(
             requested_by=read.text(c.registration_requested_by),
             requested_at=read.date(c.registration_requested_at),

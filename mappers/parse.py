@@ -100,7 +100,7 @@ def parse_timestamp_ms(raw: str | None) -> int | Invalid | None:
 
 def _epoch_ms(text: str) -> int | Invalid:
     digits = text[1:] if text[:1] == "-" else text
-    if digits.isdigit():
+    if digits.isascii() and digits.isdigit():
         ms = int(text)
         return ms if _MIN_MS <= ms <= _MAX_MS else Invalid(INVALID_DATE, text)
     try:

@@ -143,7 +143,7 @@ def _type_id(raw: object) -> int | None:
         return raw
     if isinstance(raw, str):
         text = raw.strip().lower()
-        if text.isdigit():
+        if text.isascii() and text.isdigit():
             return int(text)
         return _LABEL_TYPE_IDS.get(text)
     return None

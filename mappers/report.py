@@ -11,6 +11,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from mappers.fields import id_order
 from policies.model import Problem
 
 __all__ = ["ProblemLine", "ProblemReport", "build_report", "rule_for"]
@@ -110,6 +111,5 @@ def build_report(problems: Iterable[Problem]) -> ProblemReport:
     return ProblemReport(tuple(sorted(unique, key=_order)))
 
 
-def _order(line: ProblemLine) -> tuple[str, int, str, str, str]:
-    numeric = int(line.record_id) if line.record_id.isdigit() else -1
-    return (line.record_kind, numeric, line.record_id, line.code, line.detail)
+def _order(line: ProblemLine) -> tuple[str, tuple[int, int, str], str, str]:
+    return (line.record_kind, id_order(line.record_id), line.code, line.detail)

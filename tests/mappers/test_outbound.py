@@ -241,3 +241,8 @@ def test_round_trip_written_outputs_read_back_give_no_patch(
     numbers = {s.name for s in C.property_specs() if s.type == "number"}
     for props in desired.values():
         assert not any("E" in v for k, v in props.items() if k in numbers)
+
+
+def test_odd_record_ids_sort_after_numeric_ones() -> None:
+    desired = {("deals", i): {C.attributed_to: "X"} for i in ["²", "10", "abc", "9"]}
+    assert [p.object_id for p in diff(desired, {})] == ["9", "10", "abc", "²"]

@@ -145,3 +145,9 @@ def test_parsers_never_raise(raw: str) -> None:
     for parser in (parse_date, parse_decimal, parse_bool, parse_timestamp_ms, parse_text):
         parser(raw)
     parse_enum(raw, Tier)
+
+
+@pytest.mark.parametrize("raw", ["²", "１２３", "-٣"])
+def test_non_ascii_digits_are_not_numbers(raw: str) -> None:
+    assert isinstance(parse_date(raw), Invalid)
+    assert isinstance(parse_timestamp_ms(raw), Invalid)
