@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from typing import Any
 
 from mappers.parse import parse_timestamp_ms
@@ -89,26 +90,37 @@ class RawRecord:
 
 
 def from_api(object_type: str, payload: Mapping[str, Any]) -> RawRecord:
-    """Build a ``RawRecord`` from HubSpot's object JSON (SimplePublicObject[WithAssociations])."""
+    """Build a ``RawRecord`` from HubSpot's object JSON (SimplePublicObject[WithAssociations]).
+
+    The SDK models' ``to_dict()`` form (snake_case keys, datetimes) is read the same way.
+    """
     raw_props = payload.get("properties") or {}
     properties = {
         str(k): (None if v is None else str(v)) for k, v in raw_props.items()
     } if isinstance(raw_props, Mapping) else {}
-    updated = payload.get("updatedAt")
     return RawRecord(
         object_type=canonical_object_type(object_type),
         object_id=str(payload.get("id", "")),
         properties=properties,
-        history=_history(payload.get("propertiesWithHistory")),
+        history=_history(_field(payload, "propertiesWithHistory", "properties_with_history")),
         associations=_v3_associations(payload.get("associations")),
         archived=payload.get("archived") is True,
-        updated_at_ms=_ms_or_none(updated),
+        updated_at_ms=_ms_or_none(_field(payload, "updatedAt", "updated_at")),
     )
+
+
+def _field(payload: Mapping[str, Any], camel: str, snake: str) -> Any:
+    """The JSON key, or its snake_case form (the SDK models' ``to_dict()``)."""
+    value = payload.get(camel)
+    return payload.get(snake) if value is None else value
 
 
 def _ms_or_none(raw: object) -> int | None:
     if raw is None:
         return None
+    if isinstance(raw, datetime):  # SDK models hold datetimes, the JSON holds strings
+        moment = raw if raw.tzinfo is not None else raw.replace(tzinfo=UTC)
+        return int(moment.timestamp() * 1000)
     ms = parse_timestamp_ms(str(raw))
     return ms if isinstance(ms, int) else None
 
@@ -177,7 +189,8 @@ def _v3_associations(raw: object) -> dict[str, tuple[AssociationRef, ...]]:
 
 
 def associations_from_v4(payload: Mapping[str, Any]) -> dict[str, tuple[AssociationRef, ...]]:
-    """From-id -> refs, from a v4 ``associations/{from}/{to}/batch/read`` response.
+    """From-id -> refs, from a v4 ``associations/{from}/{to}/batch/read`` response (JSON, or
+    the SDK's ``to_dict()`` form with ``_from``/``to_object_id``/``type_id``).
 
     Several results for one from-id (pages of the same record) are merged.
     """
@@ -186,19 +199,21 @@ def associations_from_v4(payload: Mapping[str, Any]) -> dict[str, tuple[Associat
     for result in results if isinstance(results, list) else ():
         if not isinstance(result, Mapping):
             continue
-        source = result.get("from")
+        source = _field(result, "from", "_from")
         if not isinstance(source, Mapping) or source.get("id") is None:
             continue
         bucket = pairs.setdefault(str(source["id"]), [])
         targets = result.get("to")
         for target in targets if isinstance(targets, list) else ():
-            if not isinstance(target, Mapping) or target.get("toObjectId") is None:
+            raw_id = _field(target, "toObjectId", "to_object_id") if isinstance(
+                target, Mapping) else None
+            if raw_id is None:
                 continue
-            to_id = str(target["toObjectId"])
-            types = target.get("associationTypes")
+            to_id = str(raw_id)
+            types = _field(target, "associationTypes", "association_types")
             type_list = types if isinstance(types, list) else []
             bucket.append((to_id, None))
             for t in type_list:
                 if isinstance(t, Mapping):
-                    bucket.append((to_id, _type_id(t.get("typeId"))))
+                    bucket.append((to_id, _type_id(_field(t, "typeId", "type_id"))))
     return {from_id: _collect(entries) for from_id, entries in pairs.items()}

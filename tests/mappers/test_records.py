@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from mappers.records import (
     AssociationRef,
     RawRecord,
@@ -106,3 +108,25 @@ def test_canonical_object_type() -> None:
     assert canonical_object_type("0-2") == "companies"
     assert canonical_object_type("Deal") == "deals"
     assert canonical_object_type("p_custom") == "p_custom"
+
+
+def test_from_api_reads_the_sdk_to_dict_form() -> None:
+    # hubspot-api-client models: snake_case keys and datetime values.
+    payload = {
+        "id": "7", "properties": {"hs_mrr": "400"}, "archived": False,
+        "updated_at": datetime(2024, 1, 2, 3, 4, 5, 678000, tzinfo=UTC),
+        "properties_with_history": {"hs_mrr": [
+            {"value": "400", "timestamp": datetime(2019, 7, 15, tzinfo=UTC),
+             "source_type": "API"},
+            {"value": "50", "timestamp": datetime(2019, 1, 15), "source_type": "API"}]},
+    }
+    rec = from_api("subscriptions", payload)
+    assert rec.updated_at_ms == 1704164645678
+    assert rec.history["hs_mrr"] == ((1547510400000, "50"), (1563148800000, "400"))
+
+
+def test_associations_from_v4_reads_the_sdk_to_dict_form() -> None:
+    payload = {"results": [{"_from": {"id": "10"}, "to": [
+        {"to_object_id": 456, "association_types": [
+            {"category": "HUBSPOT_DEFINED", "type_id": 1, "label": "Primary"}]}]}]}
+    assert associations_from_v4(payload) == {"10": (AssociationRef("456", (1,)),)}
