@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date
+from functools import lru_cache
 
 from config.terms import CapacityTerms
 from policies.model import ExitKind, Member, MemberKind, Problem, Tier
@@ -23,6 +24,7 @@ __all__ = [
 ]
 
 
+@lru_cache(maxsize=1 << 16)
 def normalize_code(code: str | None) -> str | None:
     """A partner code as typed by a person, compared case-insensitively without blanks."""
     if code is None:

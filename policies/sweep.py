@@ -83,27 +83,31 @@ class Sweep:
 
     def run(self) -> Sweep:
         """Process every event dated on or before ``as_of`` in R2.1 order; returns ``self``."""
-        events: list[tuple[date, int, tuple[int, int, str], Callable[[date], None]]] = []
+        events: list[tuple[date, int, tuple[int, int, str], int, Callable[[date], None]]] = []
         as_of = self.inp.as_of
+        closed_won = frozenset(s.strip().lower() for s in self.inp.terms.deals.closed_won_stages)
         for item in self.inp.requests:
             req = item.request
             phase = 1 if item.kind is RecordKind.COMPANY else 2
+            key = id_key(item.record_id)
             if req.requested_at is not None and req.requested_at <= as_of:
-                events.append(
-                    (req.requested_at, phase, id_key(item.record_id), self._request_handler(item))
-                )
+                handler = self._request_handler(item)
+                events.append((req.requested_at, phase, key, len(events), handler))
             r = req.reregistration_requested_at
             if r is not None and r <= as_of:
-                events.append((r, 0, id_key(item.record_id), self._rereg_handler(item)))
+                events.append((r, 0, key, len(events), self._rereg_handler(item)))
         for deal in self.inp.deals:
+            key = id_key(deal.deal_id)
             t = deal.create_date
             if deal.shared_by and t is not None and t <= as_of:
-                events.append((t, 3, id_key(deal.deal_id), self._shared_handler(deal)))
+                events.append((t, 3, key, len(events), self._shared_handler(deal)))
             c = deal.close_date
-            if c is not None and c <= as_of and self._is_closed_won(deal):
-                events.append((c, 4, id_key(deal.deal_id), self._close_handler(deal)))
-        events.sort(key=lambda e: (e[0], e[1], e[2]))
-        for when, _, _, handle in events:
+            if c is not None and c <= as_of and (deal.stage or "").strip().lower() in closed_won:
+                events.append((c, 4, key, len(events), self._close_handler(deal)))
+        # the running index makes every tuple unique, so handlers are never compared; it
+        # follows the (kind, id)-sorted request list, so ties stay deterministic
+        events.sort()
+        for when, _, _, _, handle in events:
             handle(when)
         return self
 
@@ -170,10 +174,6 @@ class Sweep:
         return member
 
     # -- deals (R4, R5) ---------------------------------------------------------------------
-
-    def _is_closed_won(self, deal: Deal) -> bool:
-        stage = (deal.stage or "").strip().lower()
-        return stage in {s.lower() for s in self.inp.terms.deals.closed_won_stages}
 
     def _deal_company(self, deal: Deal) -> Company | None:
         if deal.primary_company_id is None:
