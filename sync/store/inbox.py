@@ -18,7 +18,7 @@ from sync.store.base import IN_CHUNK, OpsBase, chunked, insert_ignore
 from sync.store.records import InboxEvent, InboxItem
 from sync.store.schema import inbox
 
-__all__ = ["DEAD", "DONE", "InboxOps"]
+__all__ = ["DEAD", "DONE", "MAX_DEDUP_KEY", "InboxOps"]
 
 PENDING = "pending"
 CLAIMED = "claimed"
@@ -26,6 +26,7 @@ DONE = "done"
 DEAD = "dead"
 _OPEN = (PENDING, CLAIMED)
 _INSERT_BATCH = 1_000
+MAX_DEDUP_KEY = 512  # the column's width; hash longer keys before queueing
 
 
 def _item(row: Row[Any]) -> InboxItem:
@@ -43,6 +44,9 @@ def _item(row: Row[Any]) -> InboxItem:
 
 
 def _event_row(e: InboxEvent, now: datetime) -> dict[str, Any]:
+    if not e.dedup_key or len(e.dedup_key) > MAX_DEDUP_KEY:
+        # Checked here so both dialects agree (SQLite would store any length).
+        raise ValueError(f"dedup key must have 1..{MAX_DEDUP_KEY} characters")
     return {
         "dedup_key": e.dedup_key,
         "payload": dict(e.payload),

@@ -114,7 +114,9 @@ class RunInfo:
 
 @dataclass(frozen=True, slots=True)
 class InboxEvent:
-    """A webhook event to queue. ``dedup_key`` identifies it across HubSpot's redeliveries."""
+    """A webhook event to queue. ``dedup_key`` (1..512 characters) identifies it across
+    HubSpot's redeliveries; the receiver builds it (portal, subscription, event id, object,
+    occurred-at) and hashes it if it could be longer."""
 
     dedup_key: str
     payload: Mapping[str, Any]

@@ -22,6 +22,13 @@ def test_insert_ignores_known_dedup_keys(store: Store) -> None:
     assert store.inbox_depth() == 5
 
 
+@pytest.mark.parametrize("key", ["", "k" * 513])
+def test_dedup_key_length_checked_on_both_dialects(store: Store, key: str) -> None:
+    with pytest.raises(ValueError, match="dedup key"):
+        store.inbox_insert([InboxEvent(key, {})])
+    assert store.inbox_depth() == 0
+
+
 def test_claim_lease_and_done(store: Store, clock: FakeClock) -> None:
     store.inbox_insert(_events(3))
     clock.advance(10)
