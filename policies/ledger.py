@@ -57,7 +57,12 @@ class DealBook:
         """Record the output (and ledger lines) of one deal."""
         deal_type = kind[0] if kind is not None else None
         if close is None or close[1].member is None:
-            reason = close[1].reason if close is not None else Reason.NOT_CLOSED
+            # an open shared deal explains its R4 type's reason, if any, over "not_closed"
+            reason: str = Reason.NOT_CLOSED
+            if close is not None:
+                reason = close[1].reason
+            elif kind is not None and kind[1]:
+                reason = kind[1]
             self.outputs[deal.deal_id] = DealOutput(
                 deal.deal_id,
                 deal_type,
