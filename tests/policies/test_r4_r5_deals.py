@@ -102,7 +102,7 @@ def test_r4_6_unattributed_with_reason() -> None:
     result = evaluate(prog, "2024-08-01")
     d_out, e_out = result.deals["D"], result.deals["E"]
     assert (d_out.deal_type, d_out.attribution_reason) == (DealType.UNATTRIBUTED, "not_a_member")
-    assert (e_out.deal_type, e_out.attribution_reason) == (DealType.UNATTRIBUTED, "not_closed")
+    assert (e_out.deal_type, e_out.attribution_reason) == (DealType.UNATTRIBUTED, "invalid_domain")
 
 
 def test_r5_1_purchase_under_other_domain_qualifies_for_nobody() -> None:
