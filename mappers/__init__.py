@@ -7,7 +7,7 @@ strings and ``diff`` keeps only what really differs from the records' current va
 Imports only the standard library, ``policies`` and ``config``.
 """
 
-from mappers.decisions import merge_decisions, read_back
+from mappers.decisions import Joined, anchor_joined, merge_decisions, read_back
 from mappers.inbound import to_program
 from mappers.outbound import (
     ObjectKey,
@@ -41,11 +41,13 @@ from mappers.report import ProblemLine, ProblemReport, build_report, rule_for
 __all__ = [
     "AssociationRef",
     "Invalid",
+    "Joined",
     "ObjectKey",
     "Patch",
     "ProblemLine",
     "ProblemReport",
     "RawRecord",
+    "anchor_joined",
     "associations_from_v4",
     "build_report",
     "canonical_object_type",

@@ -8,15 +8,22 @@ status yields a ``Decision`` for that request. Store decisions always win over r
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from datetime import timedelta
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, timedelta
 
 from config.contract import CrmContract
 from config.terms import ProgramTerms
 from mappers.parse import Invalid, parse_date, parse_enum, parse_text
 from policies.model import Decision, RecordKind, RegistrationRequest, RegistrationStatus
 
-__all__ = ["INVALID_REGISTRATION_STATUS", "merge_decisions", "read_back"]
+__all__ = [
+    "INVALID_REGISTRATION_STATUS",
+    "Joined",
+    "anchor_joined",
+    "merge_decisions",
+    "read_back",
+]
 
 INVALID_REGISTRATION_STATUS = "invalid_registration_status"
 
@@ -33,6 +40,16 @@ _REGISTERED_LATER = frozenset(
 _PLAIN_EXPIRY = frozenset({S.REGISTERED, S.EXPIRING_SOON, S.EXPIRED})
 
 
+@dataclass(frozen=True, slots=True)
+class Joined:
+    """A registered record whose written expiry is not its own request's: either the request
+    joined another claim of the same member on the domain (R2.2.3), or the request date was
+    edited after the decision. ``anchor_joined`` tells the two apart."""
+
+    decision: Decision
+    expires_at: date
+
+
 def read_back(
     kind: RecordKind,
     record_id: str,
@@ -40,13 +57,14 @@ def read_back(
     properties: Mapping[str, str | None],
     contract: CrmContract,
     terms: ProgramTerms,
-) -> Decision | Invalid | None:
+) -> Decision | Joined | Invalid | None:
     """The decision the record's outputs show for its current request, if they show one.
 
-    None when the record carries no complete request, shows no status, or shows a status that
-    provably belongs to another request: registered to a different partner code, or (for a plain
-    registration) an expiry that is not ``requested_at + expiry_days``. Such a record is simply
-    decided again. An unknown status is an ``Invalid`` (code ``invalid_registration_status``).
+    None when the record carries no complete request, shows no status, or shows a registration
+    of another partner code: such a record is simply decided again. A registration whose written
+    expiry is not ``requested_at + expiry_days`` (and no re-registration moved it) comes back as
+    ``Joined``, to be kept only if ``anchor_joined`` finds the claim it joined. An unknown status
+    is an ``Invalid`` (code ``invalid_registration_status``).
     """
     if request is None or request.requested_by is None or request.requested_at is None:
         return None
@@ -57,6 +75,7 @@ def read_back(
         return Invalid(INVALID_REGISTRATION_STATUS, status.raw)
     registered_to = parse_text(properties.get(contract.registered_to))
     outcome = status
+    joined_expiry: date | None = None
     if status in _REGISTERED_LATER:
         owner = request.requested_by.casefold()
         if registered_to is not None and registered_to.casefold() != owner:
@@ -64,11 +83,11 @@ def read_back(
         if status in _PLAIN_EXPIRY and request.reregistration_requested_at is None:
             expires = parse_date(properties.get(contract.registration_expires_at))
             expected = request.requested_at + timedelta(days=terms.registration.expiry_days)
-            if expires is not None and expires != expected:
-                return None
+            if isinstance(expires, date) and expires != expected:
+                joined_expiry = expires
         outcome = S.REGISTERED
         registered_to = registered_to or request.requested_by
-    return Decision(
+    decision = Decision(
         record_kind=kind,
         record_id=record_id,
         requested_by=request.requested_by,
@@ -78,6 +97,28 @@ def read_back(
         domain=parse_text(properties.get(contract.registered_domain)),
         registered_to=registered_to,
     )
+    return decision if joined_expiry is None else Joined(decision, joined_expiry)
+
+
+def anchor_joined(
+    joined: Iterable[Joined], known: Mapping[DecisionKey, Decision], terms: ProgramTerms
+) -> dict[DecisionKey, Decision]:
+    """The ``joined`` decisions whose written expiry is that of a known registered decision of
+    the same member (codes compared case-insensitively) on the same domain: the claim they
+    joined. The others (a request date edited after its decision) are left out: re-decided."""
+    expiry = timedelta(days=terms.registration.expiry_days)
+    claims = {
+        (d.registered_to.casefold(), d.domain, d.requested_at + expiry)
+        for d in known.values()
+        if d.outcome is S.REGISTERED and d.registered_to is not None
+    }
+    out: dict[DecisionKey, Decision] = {}
+    for item in joined:
+        d = item.decision
+        owner = (d.registered_to or d.requested_by).casefold()
+        if (owner, d.domain, item.expires_at) in claims:
+            out[(d.record_kind, d.record_id)] = d
+    return out
 
 
 def merge_decisions(

@@ -17,7 +17,8 @@ What a reader can rely on (DESIGN.md "Bad input": report, then skip or leave emp
   passed on as read; a code without a request date is the rules' ``missing_request_date`` (R2.1).
 - Primary companies: see ``mappers.fields.primary_id`` (``ambiguous_primary_company``).
 - A deal in a closed-won stage without a close date is reported (``missing_close_date``).
-- Sticky decisions (R2.3) are read back from the records (``mappers.decisions.read_back``) and
+- Sticky decisions (R2.3) are read back from the records (``mappers.decisions.read_back``;
+  requests that joined another claim are kept when that claim is known, ``anchor_joined``) and
   merged under the store's ``decisions``, which win.
 """
 
@@ -29,7 +30,7 @@ from typing import Final
 
 from config.contract import CrmContract
 from config.terms import ProgramTerms
-from mappers.decisions import merge_decisions, read_back
+from mappers.decisions import Joined, anchor_joined, merge_decisions, read_back
 from mappers.fields import (
     CONTACT_TO_COMPANY_PRIMARY,
     DEAL_TO_COMPANY_PRIMARY,
@@ -134,6 +135,7 @@ class _Mapper:
         self.deals: list[Deal] = []
         self.subscriptions: list[Subscription] = []
         self.crm_decisions: dict[DecisionKey, Decision] = {}
+        self.joined: list[Joined] = []
 
     # -- companies, members, contacts -------------------------------------------------------
 
@@ -223,6 +225,8 @@ class _Mapper:
                 kind.value, record.object_id, found.code,
                 f"{self.c.registration_status}={found.raw!r}",
             ))
+        elif isinstance(found, Joined):
+            self.joined.append(found)
         elif found is not None:
             self.crm_decisions[(kind, record.object_id)] = found
 
@@ -260,6 +264,14 @@ class _Mapper:
 
     # -- the end of the pass ----------------------------------------------------------------
 
+    def _decisions(
+        self, store: Mapping[DecisionKey, Decision]
+    ) -> dict[DecisionKey, Decision]:
+        merged = merge_decisions(store, self.crm_decisions)
+        if self.joined:
+            merged = merge_decisions(merged, anchor_joined(self.joined, merged, self.terms))
+        return merged
+
     def finish(
         self, store_decisions: Mapping[DecisionKey, Decision]
     ) -> tuple[Program, tuple[Problem, ...]]:
@@ -269,7 +281,7 @@ class _Mapper:
             contacts=tuple(self.contacts),
             deals=tuple(self.deals),
             subscriptions=tuple(self.subscriptions),
-            decisions=merge_decisions(store_decisions, self.crm_decisions),
+            decisions=self._decisions(store_decisions),
         )
         return program, tuple(self.problems)
 

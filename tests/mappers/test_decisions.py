@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 import pytest
 
-from mappers.decisions import INVALID_REGISTRATION_STATUS, merge_decisions, read_back
+from mappers.decisions import (
+    INVALID_REGISTRATION_STATUS,
+    Joined,
+    anchor_joined,
+    merge_decisions,
+    read_back,
+)
 from mappers.inbound import to_program
 from mappers.parse import Invalid
 from policies.model import Decision, RecordKind, RegistrationRequest, RegistrationStatus
@@ -24,7 +31,7 @@ def outputs(status: str, reason: str = "", to: str = "", domain: str = "acme.com
 
 
 def back(props: dict[str, str | None], request: RegistrationRequest | None = REQUEST
-         ) -> Decision | Invalid | None:
+         ) -> Decision | Joined | Invalid | None:
     return read_back(RecordKind.COMPANY, "5", request, props, C, TERMS)
 
 
@@ -58,12 +65,30 @@ def test_r2_3_status_of_another_partner_is_not_this_requests_decision() -> None:
     assert back(outputs("registered", to="OTHER")) is None
 
 
-def test_r2_3_expiry_of_another_request_date_is_not_this_requests_decision() -> None:
-    # The request date was edited after the decision: the written expiry no longer matches.
-    assert back(outputs("registered", to="acme", expires="2024-07-01")) is None
-    assert back(outputs("registered", to="acme", expires="2024-07-08")) is not None
+def test_r2_3_expiry_of_another_request_needs_an_anchor() -> None:
+    # Joined another claim (R2.2.3), or the request date was edited after the decision.
+    found = back(outputs("registered", to="acme", expires="2024-07-01"))
+    assert isinstance(found, Joined)
+    assert found.expires_at == date(2024, 7, 1)
+    assert isinstance(back(outputs("registered", to="acme", expires="2024-07-08")), Decision)
     rereg = RegistrationRequest("ACME", date(2024, 1, 10), date(2024, 7, 20))
-    assert back(outputs("expired", to="ACME", expires="2024-10-18"), rereg) is not None
+    assert isinstance(back(outputs("expired", to="ACME", expires="2024-10-18"), rereg), Decision)
+
+
+def test_r2_2_3_joined_request_is_kept_only_with_the_claim_it_joined() -> None:
+    joined = back(outputs("registered", to="ACME", expires="2024-07-01"))
+    assert isinstance(joined, Joined)
+    claim = Decision(RecordKind.CONTACT, "9", "acme", date(2024, 1, 3), S.REGISTERED, "",
+                     "acme.com", "acme")  # 2024-01-03 + 180 days = 2024-07-01
+    other_domain = replace(claim, domain="other.com")
+    refused = replace(claim, outcome=S.REJECTED)
+    key = (RecordKind.CONTACT, "9")
+    assert anchor_joined([joined], {key: claim}, TERMS) == {
+        (RecordKind.COMPANY, "5"): joined.decision}
+    assert anchor_joined([joined], {key: other_domain}, TERMS) == {}
+    assert anchor_joined([joined], {key: refused}, TERMS) == {}
+    assert anchor_joined([joined], {key: replace(claim, requested_at=date(2024, 1, 4))},
+                         TERMS) == {}
 
 
 def test_r2_3_no_request_or_no_status_gives_nothing() -> None:

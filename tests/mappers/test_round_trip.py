@@ -9,12 +9,13 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date
 
+import pytest
+
 from mappers import RawRecord, desired_outputs, diff, to_program
 from policies.evaluate import evaluate_program
 from tests.mappers.builders import CONTRACT, TERMS, record
 
 C = CONTRACT
-AS_OF = date(2024, 6, 20)
 
 
 def portal() -> list[RawRecord]:
@@ -37,6 +38,13 @@ def portal() -> list[RawRecord]:
                email="x@beta.com"),
         record("contacts", "201", {request[0]: "B", request[1]: "2024-03-01T00:00:00Z"},
                email="y@gmail.com"),
+        # joins A's registration of acme.com (R2.2.3): no decision of its own
+        record("contacts", "202", {request[0]: "a", request[1]: "2024-02-01"},
+               email="z@acme.com"),
+        # registered, then deregistered (R2.7)
+        record("companies", "102", {request[0]: "A", request[1]: "2024-02-10",
+                                    C.deregistration_requested_at: "2024-05-01"},
+               domain="gamma.io"),
         record("deals", "300", dealstage="closedwon", closedate="2024-04-01T12:00:00Z",
                createdate="2024-03-01T00:00:00Z", assoc={
                    "companies": [("100", (5, 341))], "subscriptions": [("400", (300,))]}),
@@ -56,10 +64,13 @@ def write(records: list[RawRecord], outputs: dict[tuple[str, str], dict[str, str
     return out
 
 
-def test_r2_3_rebuild_reads_every_decision_back_and_second_sync_writes_nothing() -> None:
+@pytest.mark.parametrize("as_of", [date(2024, 3, 1), date(2024, 6, 20), date(2025, 1, 1)])
+def test_r2_3_rebuild_reads_every_decision_back_and_second_sync_writes_nothing(
+    as_of: date,
+) -> None:
     records = portal()
     program, problems = to_program(records, C, TERMS)
-    first = evaluate_program(program, TERMS, AS_OF)
+    first = evaluate_program(program, TERMS, as_of)
     assert problems == ()
     assert len(first.decisions) >= 4  # the scenario really decides requests
     desired = desired_outputs(first, C)
@@ -71,7 +82,7 @@ def test_r2_3_rebuild_reads_every_decision_back_and_second_sync_writes_nothing()
     rebuilt, _ = to_program(written, C, TERMS)  # no store decisions: a rebuild from scratch
     assert dict(rebuilt.decisions) == dict(first.decisions)
 
-    second = evaluate_program(rebuilt, TERMS, AS_OF)
+    second = evaluate_program(rebuilt, TERMS, as_of)
     current = {(r.object_type, r.object_id): r.properties for r in written}
     assert diff(desired_outputs(second, C), current, C) == []
 
