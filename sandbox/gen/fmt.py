@@ -39,15 +39,25 @@ def day_ms(day: date) -> int:
 
 def iso_ms(epoch_ms: int) -> str:
     """A HubSpot ``datetime`` value: ``2024-03-05T14:07:09.123Z`` (UTC, milliseconds)."""
-    days, rest = divmod(epoch_ms, DAY_MS)
-    prefix = _DAY_PREFIX.get(days)
+    days_, rest = divmod(epoch_ms, DAY_MS)
+    prefix = _DAY_PREFIX.get(days_)
     if prefix is None:
-        prefix = date.fromordinal(days + _EPOCH_ORDINAL).isoformat() + "T"
-        _DAY_PREFIX[days] = prefix
+        prefix = date.fromordinal(days_ + _EPOCH_ORDINAL).isoformat() + "T"
+        _DAY_PREFIX[days_] = prefix
     seconds, millis = divmod(rest, 1000)
-    minutes, sec = divmod(seconds, 60)
-    hours, minute = divmod(minutes, 60)
-    return f"{prefix}{hours:02d}:{minute:02d}:{sec:02d}.{millis:03d}Z"
+    return prefix + _clock()[seconds] + _MILLIS[millis]
+
+
+def _clock() -> tuple[str, ...]:
+    # "HH:MM:SS." for every second of a day, built once (~5 MB) on first use.
+    global _CLOCK
+    if not _CLOCK:
+        _CLOCK = tuple(f"{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}." for s in range(86_400))
+    return _CLOCK
+
+
+_CLOCK: tuple[str, ...] = ()
+_MILLIS = tuple(f"{m:03d}Z" for m in range(1000))
 
 
 def fmt_money(cents: int) -> str:

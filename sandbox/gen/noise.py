@@ -91,6 +91,10 @@ class NoisePlan:
         m = k % won
         return (m // 2) * 5 + m % 2
 
+    @property
+    def today_ms(self) -> int:
+        return day_ms(self.today)
+
     def id(self, object_type: str, index: int) -> str:
         return str(self.first_id[object_type] + index)
 
@@ -120,9 +124,10 @@ class NoisePlan:
 
     def _record(self, rng: Random, object_type: str, index: int, props: dict[str, str],
                 created_ms: int | None = None) -> SeedRecord:
+        today_ms = self.today_ms
         if created_ms is None:
-            created_ms = day_ms(self.today) - int(rng.random() * _SPAN_DAYS * DAY_MS)
-        updated_ms = created_ms + int(rng.random() * (day_ms(self.today) - created_ms))
+            created_ms = today_ms - int(rng.random() * _SPAN_DAYS * DAY_MS)
+        updated_ms = created_ms + int(rng.random() * (today_ms - created_ms))
         props[CREATED[object_type]] = iso_ms(created_ms)
         props[MODIFIED[object_type]] = iso_ms(updated_ms)
         return SeedRecord(object_type, self.id(object_type, index), props, created_ms,
