@@ -1,0 +1,1 @@
+"""The sync engine: read HubSpot into the mirror, evaluate the program, push minimal patches."""

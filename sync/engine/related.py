@@ -1,0 +1,119 @@
+"""The expansion every read strategy shares: what the records just read need, in batches.
+
+``expand(gateway, store, contract, read)`` takes the records a strategy just read (full search,
+incremental window, webhook targets) and:
+
+1. reads the associations v4 of the deals read (to companies, to subscriptions) and of the
+   contacts read (to companies), 100 ids per call, and attaches them (type ids included, so the
+   mappers can tell the primary company);
+2. batch-reads the companies those deals and contacts point at (the primary one when the link
+   says which, every linked one otherwise) and every subscription of the deals (``hs_mrr`` with
+   history, 50 per call), skipping records read in this pass and, unless ``refetch``, records
+   the mirror already holds;
+3. upserts everything (read and fetched) into the store's mirror.
+
+Records HubSpot no longer finds are simply not fetched (a deal pointing at a deleted company
+maps as a deal without company, which the rules report).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from config.contract import CrmContract
+from mappers.fields import CONTACT_TO_COMPANY_PRIMARY, DEAL_TO_COMPANY_PRIMARY
+from mappers.records import AssociationRef, RawRecord
+from sync.engine.mirror import from_crm, to_mirror
+from sync.engine.properties import OBJECT_TYPES, history_properties, read_properties
+from sync.gateway import AssociationLink, Gateway
+from sync.store import Store
+
+__all__ = ["Expansion", "expand", "fetch_records"]
+
+# (from type, to type, the primary type id of the pair or None)
+_LINKS: dict[str, tuple[tuple[str, int | None], ...]] = {
+    "deals": (("companies", DEAL_TO_COMPANY_PRIMARY), ("subscriptions", None)),
+    "contacts": (("companies", CONTACT_TO_COMPANY_PRIMARY),),
+}
+
+
+@dataclass(slots=True)
+class Expansion:
+    """Everything one pass holds, by type and id (read and fetched, associations attached)."""
+
+    records: dict[str, dict[str, RawRecord]] = field(
+        default_factory=lambda: {t: {} for t in OBJECT_TYPES}
+    )
+    fetched: dict[str, int] = field(default_factory=lambda: dict.fromkeys(OBJECT_TYPES, 0))
+
+    def all_records(self) -> Iterable[RawRecord]:
+        for by_id in self.records.values():
+            yield from by_id.values()
+
+
+def expand(
+    gateway: Gateway,
+    store: Store,
+    contract: CrmContract,
+    read: Mapping[str, Iterable[RawRecord]],
+    *,
+    refetch: bool = False,
+) -> Expansion:
+    """Attach associations to ``read``, fetch what they point at, mirror it all (see module).
+
+    ``read`` maps an object type to the records just read of it. ``refetch=True`` (a full sync)
+    re-reads related records even when the mirror has them, so stale copies are refreshed.
+    Returns every record of the pass; ``fetched`` counts the records step 2 read.
+    """
+    out = Expansion()
+    for object_type, records in read.items():
+        out.records.setdefault(object_type, {}).update((r.object_id, r) for r in records)
+    wanted: dict[str, set[str]] = {"companies": set(), "subscriptions": set()}
+    for from_type, links in _LINKS.items():
+        by_id = out.records.get(from_type, {})
+        for to_type, primary in links:
+            if not by_id:
+                continue
+            found = gateway.read_associations(from_type, to_type, list(by_id))
+            for record_id, targets in found.items():
+                refs = tuple(_ref(link) for link in targets)
+                if record_id in by_id:
+                    by_id[record_id] = by_id[record_id].with_associations(to_type, refs)
+                wanted[to_type].update(_needed(refs, primary))
+    for to_type, ids in wanted.items():
+        missing = ids - out.records[to_type].keys()
+        if not refetch and missing:
+            missing -= store.get_records(to_type, missing).keys()
+        fetched = fetch_records(gateway, contract, to_type, missing)
+        out.records[to_type].update((r.object_id, r) for r in fetched)
+        out.fetched[to_type] += len(fetched)
+    store.upsert_records(to_mirror(r) for r in out.all_records())
+    return out
+
+
+def fetch_records(
+    gateway: Gateway, contract: CrmContract, object_type: str, ids: Iterable[str]
+) -> list[RawRecord]:
+    """Batch-read ``ids`` with the engine's properties (and history); unknown ids are skipped."""
+    wanted = sorted(set(ids), key=lambda i: (len(i), i))
+    if not wanted:
+        return []
+    result = gateway.batch_read(
+        object_type, wanted, read_properties(object_type, contract),
+        history_properties(object_type),
+    )
+    return [from_crm(object_type, r) for r in result.succeeded]
+
+
+def _ref(link: AssociationLink) -> AssociationRef:
+    return AssociationRef(link.to_id, tuple(sorted(set(link.type_ids))))
+
+
+def _needed(refs: tuple[AssociationRef, ...], primary: int | None) -> list[str]:
+    """The linked ids to fetch: the primary one when a link says so, else all of them."""
+    if primary is not None:
+        primaries = [r.to_id for r in refs if primary in r.type_ids]
+        if primaries:
+            return primaries
+    return [r.to_id for r in refs]
