@@ -10,6 +10,7 @@ start together migrate once.
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
@@ -84,8 +85,17 @@ def _alembic_config() -> Config:
     return cfg
 
 
+_MIGRATING = threading.Lock()
+
+
 def run_migrations(engine: Engine) -> None:
     """Upgrade the database to the newest revision. Idempotent; a no-op when already there."""
+    # Alembic's `context` is process-global: two threads migrating at once would share it.
+    with _MIGRATING:
+        _run_migrations(engine)
+
+
+def _run_migrations(engine: Engine) -> None:
     cfg = _alembic_config()
     if engine.dialect.name == "postgresql":
         with engine.begin() as conn:
