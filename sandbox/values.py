@@ -27,10 +27,32 @@ class ValueProblem(Exception):
         self.message = message
 
 
+# Day prefixes ("2024-03-05T") are shared by many timestamps, and "HH:MM:SS." strings by all
+# days: table lookups make rendering a record ~7x cheaper than datetime.strftime (the sandbox's
+# hottest function when serving batch reads).
+_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
+_DAY_PREFIX: dict[int, str] = {}
+_CLOCK: tuple[str, ...] = ()
+_MILLIS = tuple(f"{m:03d}Z" for m in range(1000))
+
+
 def iso_ms(epoch_ms: int) -> str:
-    """HubSpot's timestamp form: ``2022-02-17T19:22:45.581Z``."""
-    moment = datetime.fromtimestamp(epoch_ms / 1000, tz=UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{epoch_ms % 1000:03d}Z"
+    """HubSpot's timestamp form: ``2022-02-17T19:22:45.581Z`` (UTC, milliseconds)."""
+    days_, rest = divmod(epoch_ms, _DAY_MS)
+    prefix = _DAY_PREFIX.get(days_)
+    if prefix is None:
+        prefix = date.fromordinal(days_ + _EPOCH_ORDINAL).isoformat() + "T"
+        _DAY_PREFIX[days_] = prefix
+    seconds, millis = divmod(rest, 1000)
+    return prefix + _clock()[seconds] + _MILLIS[millis]
+
+
+def _clock() -> tuple[str, ...]:
+    # "HH:MM:SS." for every second of a day, built once on first use.
+    global _CLOCK
+    if not _CLOCK:
+        _CLOCK = tuple(f"{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}." for s in range(86_400))
+    return _CLOCK
 
 
 def parse_ms(raw: str) -> int | None:

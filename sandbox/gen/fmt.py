@@ -9,6 +9,8 @@ from __future__ import annotations
 import calendar
 from datetime import date, timedelta
 
+from sandbox.values import iso_ms
+
 __all__ = [
     "DAY_MS",
     "add_months",
@@ -23,8 +25,6 @@ __all__ = [
 DAY_MS = 86_400_000
 _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 _MASK64 = (1 << 64) - 1
-# Day prefixes ("2024-03-05T") are shared by many timestamps; caching them keeps profile L fast.
-_DAY_PREFIX: dict[int, str] = {}
 
 
 def fmt_date(day: date) -> str:
@@ -35,29 +35,6 @@ def fmt_date(day: date) -> str:
 def day_ms(day: date) -> int:
     """Epoch milliseconds of ``day`` at midnight UTC."""
     return (day.toordinal() - _EPOCH_ORDINAL) * DAY_MS
-
-
-def iso_ms(epoch_ms: int) -> str:
-    """A HubSpot ``datetime`` value: ``2024-03-05T14:07:09.123Z`` (UTC, milliseconds)."""
-    days_, rest = divmod(epoch_ms, DAY_MS)
-    prefix = _DAY_PREFIX.get(days_)
-    if prefix is None:
-        prefix = date.fromordinal(days_ + _EPOCH_ORDINAL).isoformat() + "T"
-        _DAY_PREFIX[days_] = prefix
-    seconds, millis = divmod(rest, 1000)
-    return prefix + _clock()[seconds] + _MILLIS[millis]
-
-
-def _clock() -> tuple[str, ...]:
-    # "HH:MM:SS." for every second of a day, built once (~5 MB) on first use.
-    global _CLOCK
-    if not _CLOCK:
-        _CLOCK = tuple(f"{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}." for s in range(86_400))
-    return _CLOCK
-
-
-_CLOCK: tuple[str, ...] = ()
-_MILLIS = tuple(f"{m:03d}Z" for m in range(1000))
 
 
 def fmt_money(cents: int) -> str:
