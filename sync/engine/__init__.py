@@ -1,1 +1,20 @@
-"""The sync engine: read HubSpot into the mirror, evaluate the program, push minimal patches."""
+"""The sync engine: read HubSpot into the mirror, evaluate the program, push minimal patches.
+
+``SyncEngine`` (``sync.engine.engine``) is the facade; ``RunReport``, ``SyncBusy`` and
+``SyncError`` are what its runs give and raise; ``InitReport`` is what ``init_portal`` gives.
+"""
+
+from sync.engine.engine import Reader, ReadOutcome, SyncEngine
+from sync.engine.report import RunReport, SyncBusy, SyncError, WriteFailure
+from sync.engine.setup import InitReport
+
+__all__ = [
+    "InitReport",
+    "ReadOutcome",
+    "Reader",
+    "RunReport",
+    "SyncBusy",
+    "SyncEngine",
+    "SyncError",
+    "WriteFailure",
+]

@@ -8,7 +8,7 @@ history (R7.3); nothing else is read with history.
 
 from __future__ import annotations
 
-from config.contract import CrmContract
+from config.contract import CrmContract, ObjectType
 from mappers.fields import HubSpotNames as H
 
 __all__ = ["OBJECT_TYPES", "OUTPUT_TYPES", "history_properties", "read_properties"]
@@ -16,7 +16,7 @@ __all__ = ["OBJECT_TYPES", "OUTPUT_TYPES", "history_properties", "read_propertie
 OBJECT_TYPES: tuple[str, ...] = ("companies", "contacts", "deals", "subscriptions")
 """Every object type the engine mirrors, in the order a sync reads them."""
 
-OUTPUT_TYPES: tuple[str, ...] = ("companies", "contacts", "deals")
+OUTPUT_TYPES: tuple[ObjectType, ...] = ("companies", "contacts", "deals")
 """The object types the engine writes outputs on (subscriptions are read only)."""
 
 _HUBSPOT_OWN: dict[str, tuple[str, ...]] = {

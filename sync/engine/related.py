@@ -59,11 +59,13 @@ def expand(
     read: Mapping[str, Iterable[RawRecord]],
     *,
     refetch: bool = False,
+    write_mirror: bool = True,
 ) -> Expansion:
     """Attach associations to ``read``, fetch what they point at, mirror it all (see module).
 
     ``read`` maps an object type to the records just read of it. ``refetch=True`` (a full sync)
     re-reads related records even when the mirror has them, so stale copies are refreshed.
+    ``write_mirror=False`` (a dry run) leaves the mirror untouched.
     Returns every record of the pass; ``fetched`` counts the records step 2 read.
     """
     out = Expansion()
@@ -88,7 +90,8 @@ def expand(
         fetched = fetch_records(gateway, contract, to_type, missing)
         out.records[to_type].update((r.object_id, r) for r in fetched)
         out.fetched[to_type] += len(fetched)
-    store.upsert_records(to_mirror(r) for r in out.all_records())
+    if write_mirror:
+        store.upsert_records(to_mirror(r) for r in out.all_records())
     return out
 
 

@@ -1,0 +1,233 @@
+"""``SyncEngine``: the facade the CLI, the scheduler, webhooks and the admin API call.
+
+Every run takes the store lock ``sync:<portal>`` (``SyncBusy`` when another run holds it),
+opens a run in the run log, reads (or not), evaluates the mirror at ``as_of`` (the clock's UTC
+date by default), pushes the patches unless ``dry_run``, and ends with ONE store transaction
+(``apply.commit``). A HubSpot failure that stops a run is logged as a failed run and raised as
+``SyncError`` (``kind`` says auth / unreachable / hubspot).
+
+Read strategies plug in through ``execute(kind, read=...)``: ``read(started_at, dry_run)``
+returns a ``ReadOutcome`` (E2's incremental and targeted reads use the same path).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from importlib import import_module
+
+from config.contract import CrmContract
+from config.settings import Settings
+from mappers.outbound import ObjectKey, Patch
+from mappers.records import RawRecord
+from policies.model import Problem
+from sync.clock import Clock, SystemClock
+from sync.engine import apply
+from sync.engine.checkpoints import FULL_SYNC, modified_since
+from sync.engine.full import read_full
+from sync.engine.properties import OBJECT_TYPES
+from sync.engine.report import (
+    ErrorKind,
+    RunReport,
+    SyncBusy,
+    SyncError,
+    WriteFailure,
+    api_delta,
+)
+from sync.engine.setup import InitReport, init_portal
+from sync.gateway import AuthError, Gateway, HubSpotError
+from sync.store import Store
+
+__all__ = ["ReadOutcome", "Reader", "SyncEngine"]
+
+LOCK_LEASE_S = 3600.0
+
+
+@dataclass(frozen=True, slots=True)
+class ReadOutcome:
+    """What a read did: records read per type, checkpoints to set with the commit (values no
+    later than the run's start), and, in a dry run, the records read (kept out of the mirror;
+    ``complete`` when they are the whole program, as a full read's are)."""
+
+    records_read: dict[str, int]
+    checkpoints: dict[str, str] = field(default_factory=dict)
+    overlay: dict[ObjectKey, RawRecord] | None = None
+    complete: bool = False
+
+
+Reader = Callable[[datetime, bool], ReadOutcome]
+"""``read(started_at, dry_run)``: read HubSpot into the mirror (or, dry, into ``overlay``)."""
+
+
+class SyncEngine:
+    """One portal's sync engine over a gateway and a store (see module)."""
+
+    def __init__(
+        self, settings: Settings, *, gateway: Gateway, store: Store, clock: Clock | None = None
+    ) -> None:
+        self.settings = settings
+        self.gateway = gateway
+        self.store = store
+        self.clock: Clock = clock or SystemClock()
+        self.contract: CrmContract = settings.contract()
+        self.terms = settings.terms()
+        self.lock_name = f"sync:{gateway.token_fingerprint}"
+
+    # -- E1 -----------------------------------------------------------------------------------
+
+    def init_portal(self) -> InitReport:
+        """Create the property group and every contract property; idempotent."""
+        return init_portal(self.gateway, self.contract)
+
+    def full_sync(
+        self, *, as_of: date | None = None, dry_run: bool = False, trigger: str = "cli"
+    ) -> RunReport:
+        """Read everything that matters (``full.read_full``), reconcile the mirror, apply."""
+
+        def read(started_at: datetime, dry: bool) -> ReadOutcome:
+            done = read_full(self.gateway, self.store, self.contract, self.settings.hubspot,
+                             write_mirror=not dry)
+            stamp = started_at.isoformat()
+            marks = {FULL_SYNC: stamp, **{modified_since(t): stamp for t in OBJECT_TYPES}}
+            overlay = {(r.object_type, r.object_id): r for r in done.expansion.all_records()}
+            return ReadOutcome(done.read, marks, overlay if dry else None, complete=True)
+
+        return self.execute("full", trigger=trigger, as_of=as_of, dry_run=dry_run, read=read)
+
+    def reevaluate(
+        self, *, as_of: date | None = None, dry_run: bool = False, trigger: str = "schedule"
+    ) -> RunReport:
+        """Evaluate the mirror at ``as_of`` and push the differences; no HubSpot read at all."""
+        return self.execute("reevaluate", trigger=trigger, as_of=as_of, dry_run=dry_run)
+
+    # -- E2 (sync/engine/incremental.py, sync/engine/targeted.py) -----------------------------
+
+    def incremental_sync(
+        self, *, as_of: date | None = None, dry_run: bool = False, trigger: str = "schedule"
+    ) -> RunReport:
+        """Read what changed since the checkpoints, then apply (``sync.engine.incremental``)."""
+        run = _delegate("incremental", "incremental_sync")
+        return run(self, as_of=as_of, dry_run=dry_run, trigger=trigger)
+
+    def targeted_sync(
+        self, records: Sequence[tuple[str, str]], *, as_of: date | None = None,
+        trigger: str = "webhook",
+    ) -> RunReport:
+        """Re-read the named ``(object_type, id)`` records, then apply."""
+        return _delegate("targeted", "targeted_sync")(self, records, as_of=as_of, trigger=trigger)
+
+    def resync_member(self, member: str, *, trigger: str = "admin") -> RunReport:
+        """Re-read one member (partner code or company id) and what hangs on it."""
+        return _delegate("targeted", "resync_member")(self, member, trigger=trigger)
+
+    def resync_type(self, object_type: str, *, trigger: str = "admin") -> RunReport:
+        """Re-read every record of one object type."""
+        return _delegate("targeted", "resync_type")(self, object_type, trigger=trigger)
+
+    # -- the run ------------------------------------------------------------------------------
+
+    def execute(
+        self,
+        kind: str,
+        *,
+        trigger: str,
+        as_of: date | None = None,
+        dry_run: bool = False,
+        read: Reader | None = None,
+    ) -> RunReport:
+        """One run under the lock: read (when ``read`` is given), evaluate, push, commit."""
+        owner = uuid.uuid4().hex
+        if not self.store.try_lock(self.lock_name, owner, LOCK_LEASE_S):
+            raise SyncBusy(f"another sync holds {self.lock_name}")
+        try:
+            return _Run(self, kind, trigger, as_of or self.clock.today(), dry_run).go(read)
+        finally:
+            self.store.unlock(self.lock_name, owner)
+
+
+def _delegate(module: str, name: str) -> Callable[..., RunReport]:
+    """A read strategy of ``sync.engine.<module>``, imported when first used (E2's modules)."""
+    found: Callable[..., RunReport] = getattr(import_module(f"sync.engine.{module}"), name)
+    return found
+
+
+class _Run:
+    """The state of one run, so each step stays a small method."""
+
+    def __init__(
+        self, engine: SyncEngine, kind: str, trigger: str, as_of: date, dry_run: bool
+    ) -> None:
+        self.e = engine
+        self.kind, self.trigger, self.as_of, self.dry_run = kind, trigger, as_of, dry_run
+        self.started_at = engine.clock.now()
+        self.metrics_before = engine.gateway.metrics.snapshot()
+        self.run_id = engine.store.start_run(kind, as_of, trigger)
+        self.read = ReadOutcome({})
+
+    def go(self, read: Reader | None) -> RunReport:
+        try:
+            return self._steps(read)
+        except AuthError as exc:
+            self._fail(str(exc), "auth", exc)
+        except HubSpotError as exc:
+            unreachable = exc.status is None
+            self._fail(str(exc), "unreachable" if unreachable else "hubspot", exc)
+        except Exception as exc:
+            self._fail(f"{type(exc).__name__}: {exc}", "internal", exc)
+        raise AssertionError("unreachable")  # pragma: no cover - _fail always raises
+
+    def _steps(self, read: Reader | None) -> RunReport:
+        e = self.e
+        if read is not None:
+            self.read = read(self.started_at, self.dry_run)
+        ev = apply.evaluate(e.store, e.contract, e.terms, self.as_of, self.read.overlay,
+                            complete=self.read.complete)
+        pushed = None if self.dry_run else apply.push(
+            e.gateway, ev.patches, e.settings.sync.batch_size)
+        failures = pushed.failures if pushed else []
+        status = "partial" if failures else "ok"
+        problems = [*ev.problems, *apply.failure_problems(failures)]
+        written = pushed.counts() if pushed else {}
+        counts = self._counts(ev, written, len(failures))
+        apply.commit(e.store, self.run_id, ev, pushed, status=status, counts=counts,
+                     checkpoints=self.read.checkpoints, problems=problems)
+        return self._report(status, patches=ev.patches, written=written, failures=failures,
+                            problems=problems, decided=ev.decided)
+
+    def _counts(
+        self, ev: apply.Evaluation, written: dict[str, int], failed: int
+    ) -> dict[str, dict[str, int]]:
+        counts: dict[str, dict[str, int]] = {
+            t: {"read": self.read.records_read.get(t, 0), "written": written.get(t, 0)}
+            for t in OBJECT_TYPES
+        }
+        counts["patches"] = {"planned": len(ev.patches), "failed": failed}
+        counts["decided"] = ev.decided
+        return counts
+
+    def _report(
+        self,
+        status: str,
+        error: str | None = None,
+        *,
+        patches: Sequence[Patch] = (),
+        written: dict[str, int] | None = None,
+        failures: Sequence[WriteFailure] = (),
+        problems: Sequence[Problem] = (),
+        decided: dict[str, int] | None = None,
+    ) -> RunReport:
+        calls, limited = api_delta(self.metrics_before, self.e.gateway.metrics.snapshot())
+        return RunReport(
+            run_id=self.run_id, kind=self.kind, trigger=self.trigger, as_of=self.as_of,
+            started_at=self.started_at, finished_at=self.e.clock.now(), status=status,
+            dry_run=self.dry_run, records_read=dict(self.read.records_read), api_calls=calls,
+            rate_limited=limited, patches=list(patches), written=dict(written or {}),
+            write_failures=list(failures), problems=list(problems), decided=dict(decided or {}),
+            error=error,
+        )
+
+    def _fail(self, message: str, kind: ErrorKind, exc: Exception) -> None:
+        self.e.store.finish_run(self.run_id, "failed", {}, message)
+        raise SyncError(message, kind, self._report("failed", message)) from exc
