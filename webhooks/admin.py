@@ -1,0 +1,153 @@
+"""The admin API: manual resyncs and the run log, behind a bearer token.
+
+* ``POST /admin/resync`` with exactly one of ``{"all": true}``, ``{"object_type": "deals"}``,
+  ``{"records": [{"object_type": "deals", "id": "42"}]}`` or ``{"member": "ACME"}`` (a partner
+  code or a member company id). The sync runs before the answer (a full resync can take
+  minutes); the answer carries its ``run_id`` and report. 409 when another sync is running.
+* ``GET /admin/runs?limit=20`` (newest first) and ``GET /admin/runs/{run_id}`` (with problems).
+
+Every admin route answers 401 (with ``WWW-Authenticate: Bearer``) unless the request carries
+``Authorization: Bearer <PARTNER_SYNC_ADMIN__TOKEN>``; with no token configured every request is
+refused. Tokens are compared in constant time (digests of equal length, ``hmac.compare_digest``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from sync.store import RunInfo, Store
+from webhooks.ports import RunSummary, SyncRunner, is_busy
+from webhooks.worker import SYNCED_TYPES
+
+__all__ = ["AdminApi", "token_matches"]
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+def token_matches(header: str | None, token: str | None) -> bool:
+    """True when ``header`` is ``Bearer <token>``. Time does not depend on where they differ."""
+    if not token or not header:
+        return False
+    scheme, _, given = header.partition(" ")
+    expected = hashlib.sha256(token.encode()).digest()
+    presented = hashlib.sha256(given.strip().encode("utf-8", "replace")).digest()
+    return hmac.compare_digest(expected, presented) and scheme.lower() == "bearer"
+
+
+def _error(status: int, message: str, **headers: str) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status, headers=headers or None)
+
+
+def run_info_dict(run: RunInfo) -> dict[str, Any]:
+    return {
+        "run_id": run.run_id, "kind": run.kind, "trigger": run.trigger,
+        "as_of": run.as_of.isoformat() if run.as_of else None,
+        "started_at": run.started_at.isoformat(),
+        "finished_at": run.finished_at.isoformat() if run.finished_at else None,
+        "status": run.status, "counts": run.counts, "error": run.error,
+        "problem_count": run.problem_count,
+        "problems": [
+            {"record_kind": p.record_kind, "record_id": p.record_id, "code": p.code,
+             "detail": p.detail}
+            for p in run.problems
+        ],
+    }
+
+
+def _resync_call(body: Any) -> Callable[[SyncRunner], RunSummary] | str:
+    """The engine call a resync body asks for, or the reason it is invalid."""
+    if not isinstance(body, dict):
+        return "body must be a JSON object"
+    given = [k for k in ("all", "object_type", "records", "member") if body.get(k)]
+    if len(given) != 1:
+        return "give exactly one of: all, object_type, records, member"
+    if given[0] == "all":
+        return lambda engine: engine.full_sync(trigger="admin")
+    if given[0] == "object_type":
+        object_type = body["object_type"]
+        if object_type not in SYNCED_TYPES:
+            return f"object_type must be one of {sorted(SYNCED_TYPES)}"
+        return lambda engine: engine.resync_type(object_type, trigger="admin")
+    if given[0] == "member":
+        return lambda engine: engine.resync_member(str(body["member"]), trigger="admin")
+    records = body["records"]
+    pairs = [(r.get("object_type"), r.get("id")) for r in records if isinstance(r, dict)] \
+        if isinstance(records, list) else []
+    if not pairs or len(pairs) != len(records) or any(
+        t not in SYNCED_TYPES or not isinstance(i, str | int) for t, i in pairs
+    ):
+        return "records must be a list of {object_type, id}"
+    clean = [(str(t), str(i)) for t, i in pairs]
+    return lambda engine: engine.targeted_sync(clean, trigger="admin")
+
+
+@dataclass(slots=True)
+class AdminApi:
+    engine: SyncRunner
+    store: Store
+    token: str | None
+    observe_run: Callable[[RunSummary], None] | None = None
+
+    def routes(self) -> list[Route]:
+        return [
+            Route("/admin/resync", self._guard(self.resync), methods=["POST"]),
+            Route("/admin/runs", self._guard(self.list_runs), methods=["GET"]),
+            Route("/admin/runs/{run_id:int}", self._guard(self.get_run), methods=["GET"]),
+        ]
+
+    def _guard(self, handler: Handler) -> Handler:
+        async def guarded(request: Request) -> Response:
+            if not token_matches(request.headers.get("authorization"), self.token):
+                return _error(401, "unauthorized", **{"WWW-Authenticate": "Bearer"})
+            return await handler(request)
+
+        return guarded
+
+    async def resync(self, request: Request) -> Response:
+        try:
+            body = orjson.loads(await request.body())
+        except orjson.JSONDecodeError:
+            return _error(400, "body is not JSON")
+        call = _resync_call(body)
+        if isinstance(call, str):
+            return _error(400, call)
+        try:
+            report = await run_in_threadpool(call, self.engine)
+        except Exception as exc:
+            if is_busy(exc):
+                return _error(409, "another sync is running", **{"Retry-After": "30"})
+            log.exception("admin resync failed")
+            return _error(500, f"resync failed: {type(exc).__name__}")
+        if self.observe_run is not None:
+            self.observe_run(report)
+        return Response(
+            orjson.dumps({"run_id": report.run_id, "status": report.status,
+                          "report": report.to_dict()}, default=str),
+            media_type="application/json",
+        )
+
+    async def list_runs(self, request: Request) -> Response:
+        raw = request.query_params.get("limit", "20")
+        if not raw.isdigit() or not 1 <= int(raw) <= 500:
+            return _error(400, "limit must be 1..500")
+        runs = await run_in_threadpool(self.store.list_runs, int(raw))
+        return JSONResponse({"runs": [run_info_dict(r) for r in runs]})
+
+    async def get_run(self, request: Request) -> Response:
+        run = await run_in_threadpool(self.store.get_run, int(request.path_params["run_id"]))
+        if run is None:
+            return _error(404, "no such run")
+        return JSONResponse(run_info_dict(run))

@@ -1,0 +1,126 @@
+"""``create_app``: the serve process's one ASGI app (Starlette).
+
+Routes: ``POST /webhooks/hubspot`` (``receiver``), ``/admin/*`` (``admin``), ``/healthz``,
+``/readyz`` (``health``), ``/metrics``, ``/openapi.json`` and ``/docs``. The app's lifespan
+starts and stops the parts that run beside it, in order: the inbox writer first (requests need
+it), then the worker loop and the scheduler; on shutdown the scheduler and worker stop first and
+the writer last, after the server has stopped taking requests and committed what it accepted.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import Route
+
+from config.settings import Settings
+from sync.clock import Clock, SystemClock
+from sync.store import Store
+from webhooks.admin import AdminApi
+from webhooks.health import Health
+from webhooks.inbox_writer import GroupCommitWriter
+from webhooks.loop import WorkerLoop
+from webhooks.metrics import CONTENT_TYPE, InboxCollector, ServeMetrics
+from webhooks.openapi import OPENAPI, docs_html
+from webhooks.ports import SyncRunner
+from webhooks.receiver import WebhookReceiver
+from webhooks.scheduler import SyncScheduler
+
+__all__ = ["ServeParts", "create_app"]
+
+WEBHOOK_PATH = "/webhooks/hubspot"
+
+
+@dataclass(slots=True)
+class ServeParts:
+    """Everything the app serves with. ``worker_loop`` and ``scheduler`` are optional (tests and
+    receiver-only replicas leave them out)."""
+
+    settings: Settings
+    store: Store
+    engine: SyncRunner
+    clock: Clock = field(default_factory=SystemClock)
+    metrics: ServeMetrics = field(default_factory=ServeMetrics)
+    worker_loop: WorkerLoop | None = None
+    scheduler: SyncScheduler | None = None
+    commit_window_s: float = 0.001
+
+
+def _stale_after_s(parts: ServeParts) -> float:
+    if parts.scheduler is None:
+        return math.inf  # nothing here syncs on a schedule: age says nothing about health
+    return max(3 * parts.settings.scheduler.incremental_interval_minutes * 60.0, 900.0)
+
+
+def _writer(parts: ServeParts) -> GroupCommitWriter:
+    metrics, loop = parts.metrics, parts.worker_loop
+
+    def on_commit(submitted: int, new: int) -> None:
+        metrics.inbox_commits.inc()
+        metrics.events_queued.inc(new)
+        if new and loop is not None:
+            loop.wake()
+
+    return GroupCommitWriter(
+        parts.store.inbox_insert, window_s=parts.commit_window_s, on_commit=on_commit
+    )
+
+
+def create_app(parts: ServeParts) -> Starlette:
+    """The ASGI app. ``app.state.writer`` is its inbox writer (started by the lifespan)."""
+    writer = _writer(parts)
+    receiver = WebhookReceiver(parts.settings.webhooks, writer, parts.metrics, parts.clock)
+    token = parts.settings.admin.token
+    admin = AdminApi(parts.engine, parts.store, token.get_secret_value() if token else None,
+                     observe_run=parts.metrics.observe_run)
+    scheduler, loop = parts.scheduler, parts.worker_loop
+    health = Health(
+        parts.store, parts.clock, _stale_after_s(parts),
+        scheduler_running=(lambda: scheduler.running) if scheduler is not None else None,
+        worker_alive=(lambda: loop.alive) if loop is not None else None,
+    )
+    parts.metrics.register(InboxCollector(parts.store.inbox_depth, parts.store.inbox_oldest_age))
+
+    async def metrics(_request: Request) -> Response:
+        return Response(parts.metrics.render(), media_type=CONTENT_TYPE)
+
+    async def openapi(_request: Request) -> Response:
+        return JSONResponse(OPENAPI)
+
+    async def docs(_request: Request) -> Response:
+        return HTMLResponse(docs_html())
+
+    @asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        writer.start()
+        if parts.worker_loop is not None:
+            parts.worker_loop.start()
+        if parts.scheduler is not None:
+            parts.scheduler.start()
+        try:
+            yield
+        finally:
+            if parts.scheduler is not None:
+                parts.scheduler.stop()
+            if parts.worker_loop is not None:
+                parts.worker_loop.stop()
+            writer.stop()
+
+    routes = [
+        Route(WEBHOOK_PATH, receiver, methods=["POST"]),
+        *admin.routes(),
+        Route("/healthz", health.healthz, methods=["GET"]),
+        Route("/readyz", health.readyz, methods=["GET"]),
+        Route("/metrics", metrics, methods=["GET"]),
+        Route("/openapi.json", openapi, methods=["GET"]),
+        Route("/docs", docs, methods=["GET"]),
+    ]
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.state.writer = writer
+    return app

@@ -1,0 +1,126 @@
+"""``POST /webhooks/hubspot``: verify, parse, queue durably, then answer.
+
+Order of checks, each answered without doing any work for the caller:
+1. body larger than ``max_body_bytes`` (declared or actually sent) -> 413, read no further;
+2. signature (v3 on the raw bytes; v1/v2 only where enabled) -> 401 with an empty body, the
+   reason counted in metrics and never told to the caller; no client secret configured -> 503;
+3. body not a JSON array of events -> 400;
+4. events handed to the group-commit writer; 204 only after their transaction committed, 503
+   (HubSpot retries) when the commit failed.
+
+The signed URI is rebuilt as ``public_url`` + the request's raw path and query string. Behind a
+reverse proxy set ``PARTNER_SYNC_WEBHOOKS__PUBLIC_URL`` to the scheme and host HubSpot calls
+(e.g. ``https://hooks.example.com``, with any path prefix the proxy strips); if it already ends
+with the request's path, the path is not added twice. Without it the URI is rebuilt from
+``X-Forwarded-Proto``/``X-Forwarded-Host`` when present, else from the request itself.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from config.settings import WebhookSettings
+from sync.clock import Clock
+from sync.store import InboxEvent as QueuedEvent
+from webhooks.events import InboxEvent, MalformedDelivery, parse_delivery
+from webhooks.inbox_writer import GroupCommitWriter
+from webhooks.metrics import ServeMetrics
+from webhooks.signature import SignaturePolicy, verify
+
+__all__ = ["WebhookReceiver", "signed_uri"]
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def signed_uri(request: Request, public_url: str | None) -> str:
+    """The full URL HubSpot signed: scheme + host (+ prefix) + raw path + raw query."""
+    path = request.scope.get("raw_path") or request.url.path.encode()
+    path_text = path.decode("latin-1")
+    query = request.scope.get("query_string", b"").decode("latin-1")
+    if public_url:
+        base = public_url.rstrip("/")
+        if not base.endswith(path_text.rstrip("/")):
+            base += path_text
+    else:
+        headers = request.headers
+        scheme = headers.get("x-forwarded-proto", request.url.scheme).split(",")[0].strip()
+        host = headers.get("x-forwarded-host") or headers.get("host") or request.url.netloc
+        base = f"{scheme}://{host.split(',')[0].strip()}{path_text}"
+    return f"{base}?{query}" if query else base
+
+
+def _queued(event: InboxEvent) -> QueuedEvent:
+    return QueuedEvent(
+        dedup_key=event.dedup_key,
+        payload=orjson.loads(event.payload),
+        object_type=event.object_type,
+        object_id=event.object_id,
+    )
+
+
+@dataclass(slots=True)
+class WebhookReceiver:
+    settings: WebhookSettings
+    writer: GroupCommitWriter
+    metrics: ServeMetrics
+    clock: Clock
+
+    async def __call__(self, request: Request) -> Response:
+        started = time.perf_counter()
+        response = await self._handle(request)
+        self.metrics.webhook_requests.labels(str(response.status_code)).inc()
+        self.metrics.webhook_seconds.observe(time.perf_counter() - started)
+        return response
+
+    async def _handle(self, request: Request) -> Response:
+        secret = self.settings.client_secret
+        try:
+            body = await self._read_body(request)
+        except _TooLarge:
+            return JSONResponse({"error": "body too large"}, status_code=413)
+        if secret is None:
+            return JSONResponse({"error": "webhooks are not configured"}, status_code=503)
+        policy = SignaturePolicy(
+            secret.get_secret_value(), self.settings.max_timestamp_skew_s,
+            self.settings.accept_v1, self.settings.accept_v2,
+        )
+        check = verify(
+            policy, method=request.method, uri=signed_uri(request, self.settings.public_url),
+            body=body, headers=request.headers,
+            now_ms=int(self.clock.now().timestamp() * 1000),
+        )
+        if not check.ok:
+            self.metrics.signature_failures.labels(check.verdict.value).inc()
+            return Response(status_code=401)
+        try:
+            events = parse_delivery(body)
+        except MalformedDelivery as exc:
+            return JSONResponse({"error": str(exc)}, status_code=400)
+        self.metrics.events_received.inc(len(events))
+        if events:
+            try:
+                await self.writer.write([_queued(e) for e in events])
+            except Exception:  # not durable: do not acknowledge; HubSpot retries
+                return JSONResponse({"error": "inbox unavailable"}, status_code=503)
+        return Response(status_code=204)
+
+    async def _read_body(self, request: Request) -> bytes:
+        limit = self.settings.max_body_bytes
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > limit:
+            raise _TooLarge
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise _TooLarge
+            chunks.append(chunk)
+        return b"".join(chunks)
