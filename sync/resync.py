@@ -1,0 +1,130 @@
+"""``partner-sync resync``: what to resync (one scope), and asking a running ``serve`` to do it.
+
+``ResyncScope`` is built from the CLI flags (exactly one of ``--all``, ``--type``, ``--ids``,
+``--member``) and becomes the admin API's body: ``{"scope": "all"}``, ``{"scope": "type",
+"object_type": T}``, ``{"scope": "records", "records": [{"object_type": T, "id": ID}, ...]}`` or
+``{"scope": "member", "member": CODE}``. ``request_remote`` POSTs it to ``/admin/resync`` with
+the bearer token and returns the answer (``{"run_id": ...}``); failures are ``RemoteError``
+carrying the CLI exit code. Running locally is the CLI's job (through ``sync.runtime``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from sync.output import ExitCode
+
+__all__ = ["OBJECT_TYPES", "RemoteError", "ResyncScope", "request_remote"]
+
+OBJECT_TYPES = ("companies", "contacts", "deals", "subscriptions")
+RESYNC_PATH = "/admin/resync"
+
+
+class RemoteError(Exception):
+    """The serve process refused or could not be reached; ``code`` is the exit code, ``fix``
+    says what to do."""
+
+    def __init__(self, message: str, fix: str, code: ExitCode) -> None:
+        super().__init__(message)
+        self.fix = fix
+        self.code = code
+
+
+@dataclass(frozen=True, slots=True)
+class ResyncScope:
+    kind: str  # all | type | records | member
+    object_type: str | None = None
+    records: tuple[tuple[str, str], ...] = ()
+    member: str | None = None
+
+    @classmethod
+    def from_flags(
+        cls, *, all_: bool, object_type: str | None, ids: str | None, member: str | None
+    ) -> ResyncScope:
+        """Exactly one flag; ``ids`` is ``type:id,type:id``. Raises ``ValueError`` naming the
+        problem."""
+        given = [all_, object_type is not None, ids is not None, member is not None]
+        if sum(given) != 1:
+            raise ValueError("give exactly one of --all, --type, --ids, --member")
+        if all_:
+            return cls("all")
+        if object_type is not None:
+            return cls("type", object_type=_object_type(object_type))
+        if member is not None:
+            if not member.strip():
+                raise ValueError("--member needs a partner code or company id")
+            return cls("member", member=member.strip())
+        return cls("records", records=_records(ids or ""))
+
+    def body(self) -> dict[str, Any]:
+        """The admin API's request body."""
+        if self.kind == "type":
+            return {"scope": "type", "object_type": self.object_type}
+        if self.kind == "records":
+            return {"scope": "records",
+                    "records": [{"object_type": t, "id": i} for t, i in self.records]}
+        if self.kind == "member":
+            return {"scope": "member", "member": self.member}
+        return {"scope": "all"}
+
+
+def _object_type(raw: str) -> str:
+    name = raw.strip().lower()
+    if name not in OBJECT_TYPES:
+        raise ValueError(f"unknown object type {raw!r}: use one of {', '.join(OBJECT_TYPES)}")
+    return name
+
+
+def _records(raw: str) -> tuple[tuple[str, str], ...]:
+    pairs: list[tuple[str, str]] = []
+    for item in (part.strip() for part in raw.split(",")):
+        object_type, sep, record_id = item.partition(":")
+        if not sep or not record_id.strip().isdigit():
+            raise ValueError(f"--ids expects type:id pairs like deals:123, got {item!r}")
+        pairs.append((_object_type(object_type), record_id.strip()))
+    return tuple(pairs)
+
+
+def _answer(response: httpx.Response) -> dict[str, Any]:
+    try:
+        data = response.json()
+    except ValueError:
+        data = None
+    return data if isinstance(data, dict) else {"body": response.text[:200]}
+
+
+def request_remote(
+    base_url: str,
+    admin_token: str,
+    scope: ResyncScope,
+    *,
+    transport: httpx.BaseTransport | None = None,
+    timeout_s: float = 30.0,
+) -> Mapping[str, Any]:
+    """POST the scope to ``<base_url>/admin/resync``; the JSON answer (``{"run_id": ...}``)."""
+    url = base_url.rstrip("/") + RESYNC_PATH
+    try:
+        with httpx.Client(transport=transport, timeout=timeout_s) as client:
+            response = client.post(url, json=scope.body(),
+                                   headers={"Authorization": f"Bearer {admin_token}"})
+    except httpx.TransportError as exc:
+        raise RemoteError(f"cannot reach {url}: {type(exc).__name__}",
+                          "check --remote (the serve process's URL) and that serve is running",
+                          ExitCode.UNREACHABLE) from exc
+    if response.status_code in (401, 403):
+        raise RemoteError(f"{url} refused the admin token ({response.status_code})",
+                          "pass the serve process's PARTNER_SYNC_ADMIN__TOKEN with --admin-token "
+                          "(or set it in the environment)", ExitCode.AUTH)
+    if response.status_code == 409:
+        raise RemoteError(f"{url}: a sync is already running", "retry when it has finished",
+                          ExitCode.FAILURES)
+    if response.status_code >= 400:
+        detail = _answer(response)
+        raise RemoteError(f"{url} answered {response.status_code}: {detail}",
+                          "see the serve process's logs; docs/troubleshooting.md",
+                          ExitCode.USAGE if response.status_code < 500 else ExitCode.FAILURES)
+    return _answer(response)
