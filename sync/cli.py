@@ -3,6 +3,8 @@ the part each component needs."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 
 app = typer.Typer(
@@ -51,6 +53,76 @@ def sandbox(
     )
     run(host, port, config, profile, seed)
 
+
+@app.command()
+def doctor(
+    as_json: bool = typer.Option(False, "--json", help="print the checks as JSON on stdout"),
+    strict: bool = typer.Option(False, "--strict", help="exit 1 when any check warns"),
+    webhooks: bool = typer.Option(True, "--webhooks/--no-webhooks",
+                                  help="check the serve-only webhook and admin settings"),
+) -> None:
+    """Check settings, token, scopes, contract properties, rate limits, store and webhooks.
+
+    Exit 0 when nothing failed, 1 on warnings with --strict, else 2 settings, 3 token, scopes
+    or properties, 4 portal or store unreachable (docs/troubleshooting.md).
+    """
+    from sync.doctor import render_text, run_doctor
+    from sync.output import console, emit_json, load_settings_or_exit
+
+    report = run_doctor(load_settings_or_exit(as_json=as_json), webhooks=webhooks)
+    if as_json:
+        emit_json(report.to_dict(strict=strict))
+    else:
+        out = console(stderr=False)
+        for line in render_text(report):
+            out.print(line)
+    raise typer.Exit(int(report.exit_code(strict=strict)))
+
+
+@app.command()
+def report(
+    member: str | None = typer.Option(None, help="one member's partner code (default: all)"),
+    out: str = typer.Option("statements", help="directory for the statement files"),
+    fmt: str = typer.Option("both", "--format", help="csv, json or both"),
+    as_of: str | None = typer.Option(None, help="statement date YYYY-MM-DD (default: today UTC)"),
+    as_json: bool = typer.Option(False, "--json", help="print the totals as JSON on stdout"),
+) -> None:
+    """Write commission statements (CSV and/or JSON) per member from the store's ledger."""
+    from sync.output import console, emit_json, load_settings_or_exit
+    from sync.report_cli import run_report
+
+    settings = load_settings_or_exit(as_json=as_json)
+    summary = run_report(settings, member=member, out_dir=Path(out), fmt=fmt, as_of=as_of,
+                         as_json=as_json)
+    if as_json:
+        emit_json(summary)
+    else:
+        for item in summary["statements"]:
+            console(stderr=False).print(
+                f"{item['member_code']}: {len(item['files'])} file(s), "
+                + ", ".join(f"earned {t['earned']} {t['currency']}, paid {t['paid_to_date']}"
+                            for t in item["totals"])
+            )
+
+
+@app.command()
+def resync(
+    all_: bool = typer.Option(False, "--all", help="full sync of everything"),
+    object_type: str | None = typer.Option(None, "--type", help="one object type"),
+    ids: str | None = typer.Option(None, "--ids", help="records, e.g. deals:12,companies:7"),
+    member: str | None = typer.Option(None, "--member", help="partner code or company id"),
+    remote: str | None = typer.Option(None, help="URL of a running `serve` (admin API)"),
+    admin_token: str | None = typer.Option(None, envvar="PARTNER_SYNC_ADMIN__TOKEN",
+                                           help="the serve process's admin token"),
+    as_json: bool = typer.Option(False, "--json", help="print the outcome as JSON on stdout"),
+) -> None:
+    """Resync everything, a type, some records or a member: through `serve` or locally."""
+    from sync.resync_cli import run_resync
+
+    run_resync(all_=all_, object_type=object_type, ids=ids, member=member, remote=remote,
+               admin_token=admin_token, as_json=as_json)
+
+# -- init and sync (the sync engine) ---------------------------------------------------------
 
 if __name__ == "__main__":  # pragma: no cover
     app()
