@@ -113,7 +113,7 @@ def create_app(parts: ServeParts) -> Starlette:
             writer.stop()
 
     routes = [
-        Route(WEBHOOK_PATH, receiver, methods=["POST"]),
+        Route(WEBHOOK_PATH, receiver.handle, methods=["POST"]),
         *admin.routes(),
         Route("/healthz", health.healthz, methods=["GET"]),
         Route("/readyz", health.readyz, methods=["GET"]),

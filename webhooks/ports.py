@@ -11,7 +11,18 @@ from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Any, Protocol
 
-__all__ = ["RunSummary", "SyncRunner", "is_busy"]
+from sync.engine import SyncBusy
+
+__all__ = ["FailedWrite", "RunSummary", "SyncRunner", "is_busy"]
+
+
+class FailedWrite(Protocol):
+    """A record whose write failed in a run (``sync.engine.WriteFailure``)."""
+
+    @property
+    def object_type(self) -> str: ...
+    @property
+    def object_id(self) -> str: ...
 
 
 class RunSummary(Protocol):
@@ -35,6 +46,8 @@ class RunSummary(Protocol):
     def rate_limited(self) -> int: ...
     @property
     def error(self) -> str | None: ...
+    @property
+    def write_failures(self) -> Sequence[FailedWrite]: ...
 
     def to_dict(self) -> dict[str, Any]: ...
 
@@ -65,5 +78,5 @@ class SyncRunner(Protocol):
 
 def is_busy(exc: BaseException) -> bool:
     """True for the engine's ``SyncBusy`` (another sync holds the portal's lock): not a failure,
-    just "try again shortly". Matched by name along the MRO so fakes can raise their own."""
-    return any(cls.__name__ == "SyncBusy" for cls in type(exc).__mro__)
+    just "try again shortly"."""
+    return isinstance(exc, SyncBusy)

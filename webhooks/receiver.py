@@ -72,7 +72,8 @@ class WebhookReceiver:
     metrics: ServeMetrics
     clock: Clock
 
-    async def __call__(self, request: Request) -> Response:
+    async def handle(self, request: Request) -> Response:
+        """The endpoint (a bound method: Starlette treats callable objects as raw ASGI apps)."""
         started = time.perf_counter()
         response = await self._handle(request)
         self.metrics.webhook_requests.labels(str(response.status_code)).inc()

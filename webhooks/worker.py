@@ -119,24 +119,26 @@ class InboxWorker:
     def _sync_groups(self, groups: dict[Record, list[InboxItem]], result: PassResult) -> None:
         result.records = len(groups)
         outcome = self._sync(list(groups), result)
-        if outcome is None:
-            self._finish_ok(groups.values(), set(), result)
-            return
-        if outcome == "busy" or len(groups) == 1:
-            self._release([(items, outcome) for items in groups.values()], result)
-            return
-        # Isolate the failure: each object on its own, so only the bad one waits and retries.
-        failed: list[tuple[list[InboxItem], str]] = []
-        for record, items in groups.items():
-            single = self._sync([record], result)
-            if single is not None:
-                failed.append((items, single))
+        if isinstance(outcome, set):  # ok, or partial: only the records whose write failed
+            failed = [(groups[r], "write failed") for r in outcome if r in groups]
+        elif outcome == "busy" or len(groups) == 1:
+            failed = [(items, outcome) for items in groups.values()]
+        else:
+            # Isolate the failure: each object on its own, so only the bad one waits and retries.
+            failed = []
+            for record, items in groups.items():
+                single = self._sync([record], result)
+                if isinstance(single, str):
+                    failed.append((items, single))
+                elif single:
+                    failed.append((items, "write failed"))
         held = {item.item_id for items, _ in failed for item in items}
         self._finish_ok(groups.values(), held, result)
         self._release(failed, result)
 
-    def _sync(self, records: Sequence[Record], result: PassResult) -> str | None:
-        """Run one targeted sync; None when it succeeded, else ``"busy"`` or the error text."""
+    def _sync(self, records: Sequence[Record], result: PassResult) -> set[Record] | str:
+        """Run one targeted sync. Success: the records whose write failed (empty when none);
+        failure: ``"busy"`` or the error text."""
         try:
             report = self._engine.targeted_sync(sorted(records), trigger="webhook")
         except Exception as exc:
@@ -148,8 +150,10 @@ class InboxWorker:
         if self._observe_run is not None:
             self._observe_run(report)
         if report.status == "ok":
-            return None
-        # "partial": some record writes failed; re-running is safe (writes are diffs).
+            return set()
+        if report.status == "partial":
+            # Re-running is safe (writes are diffs); only the refused records' events wait.
+            return {(f.object_type, f.object_id) for f in report.write_failures}
         return report.error or f"targeted sync ended {report.status}"
 
     def _finish_ok(

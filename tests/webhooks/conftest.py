@@ -4,18 +4,22 @@ engine (records what it was asked; fails or is busy on demand) and a signed-requ
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+import httpx
 import orjson
 import pytest
 from sqlalchemy import create_engine, select
+from starlette.applications import Starlette
 
 from config.settings import Settings
 from sync.clock import FixedClock
+from sync.engine import SyncBusy, WriteFailure
 from sync.store import Store
 from sync.store.schema import inbox
 from webhooks.signature import sign_v3
@@ -23,10 +27,6 @@ from webhooks.signature import sign_v3
 SECRET = "test-client-secret"
 PUBLIC_URL = "https://hooks.example.com"
 ADMIN_TOKEN = "admin-token-0123456789"
-
-
-class SyncBusy(Exception):
-    """Stands in for ``sync.engine.SyncBusy`` (matched by name)."""
 
 
 @dataclass
@@ -40,6 +40,7 @@ class FakeReport:
     written: dict[str, int] = field(default_factory=dict)
     rate_limited: int = 0
     error: str | None = None
+    write_failures: list[WriteFailure] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {"run_id": self.run_id, "kind": self.kind, "status": self.status}
@@ -47,14 +48,14 @@ class FakeReport:
 
 class FakeEngine:
     """Records every call. ``busy`` raises SyncBusy; records in ``bad`` make a run fail;
-    ``status`` overrides the status of runs that do not fail."""
+    records in ``refused`` end it ``partial`` with a write failure each."""
 
     def __init__(self, clock: FixedClock) -> None:
         self.clock = clock
         self.calls: list[tuple[str, Any]] = []
         self.busy = False
         self.bad: set[tuple[str, str]] = set()
-        self.status = "ok"
+        self.refused: set[tuple[str, str]] = set()
         self._ids = itertools.count(1)
 
     def _run(self, kind: str, arg: Any, records: Sequence[tuple[str, str]] = ()) -> FakeReport:
@@ -67,7 +68,9 @@ class FakeEngine:
         read: dict[str, int] = {}
         for object_type, _ in records:
             read[object_type] = read.get(object_type, 0) + 1
-        return FakeReport(next(self._ids), kind, self.status, now, now, read, dict(read))
+        refused = [WriteFailure(t, i, "INVALID_OPTION") for t, i in self.refused & set(records)]
+        return FakeReport(next(self._ids), kind, "partial" if refused else "ok", now, now,
+                          read, dict(read), write_failures=refused)
 
     def full_sync(self, *, as_of: date | None = None, dry_run: bool = False,
                   trigger: str = "cli") -> FakeReport:
@@ -158,3 +161,13 @@ def signed(body: bytes | list[dict[str, Any]], clock: FixedClock, *,
     sig = sign_v3(secret, "POST", base + path, raw, ts)
     return raw, {"X-HubSpot-Signature-v3": sig, "X-HubSpot-Request-Timestamp": ts,
                  "Content-Type": "application/json"}
+
+
+@asynccontextmanager
+async def serve_app(app: Starlette, base_url: str = "http://internal:8000"
+                    ) -> AsyncIterator[httpx.AsyncClient]:
+    """The app with its lifespan running, and an in-process client to call it."""
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url=base_url) as client:
+            yield client
