@@ -95,6 +95,9 @@ class SchedulerSettings(_Section):
 class SyncSettings(_Section):
     property_prefix: str = "partner_"
     lookback_minutes: int = Field(10, ge=0)
+    # Incremental runs list archived records (search never returns them) when the last sweep
+    # is at least this old; 0 sweeps on every run.
+    archived_sweep_minutes: int = Field(60, ge=0)
     search_page_size: int = Field(200, ge=1, le=200)
     list_page_size: int = Field(100, ge=1, le=100)
     batch_size: int = Field(100, ge=1, le=100)
