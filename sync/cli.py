@@ -4,6 +4,7 @@ the part each component needs."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any, NoReturn
 
 import typer
 
@@ -123,6 +124,119 @@ def resync(
                admin_token=admin_token, as_json=as_json)
 
 # -- init and sync (the sync engine) ---------------------------------------------------------
+
+EXIT_OK, EXIT_RUN_FAILED, EXIT_SETTINGS, EXIT_AUTH, EXIT_UNREACHABLE = 0, 1, 2, 3, 4
+
+
+def _runtime() -> Any:
+    """Settings -> runtime; a settings error prints the message naming the setting, exit 2."""
+    from config.settings import SettingsError, load_settings
+    from sync.runtime import build_runtime
+
+    try:
+        return build_runtime(load_settings())
+    except SettingsError as exc:
+        typer.echo(f"settings error: {exc}", err=True)
+        raise typer.Exit(EXIT_SETTINGS) from None
+
+
+def _stop(exc: Exception) -> NoReturn:
+    """Print why a run stopped and exit with its code (3 auth/scope, 4 unreachable, else 1)."""
+    from sync.engine import SyncBusy, SyncError
+
+    code = EXIT_RUN_FAILED
+    if isinstance(exc, SyncError):
+        code = {"auth": EXIT_AUTH, "unreachable": EXIT_UNREACHABLE}.get(exc.kind, code)
+    elif not isinstance(exc, SyncBusy):
+        raise exc
+    typer.echo(f"error: {exc}", err=True)
+    raise typer.Exit(code)
+
+
+@app.command()
+def init() -> None:
+    """Create the property group and every custom property in HubSpot (idempotent)."""
+    from sync.engine import SyncBusy, SyncError
+    from sync.gateway import AuthError, HubSpotError
+
+    runtime = _runtime()
+    try:
+        report = runtime.engine.init_portal()
+    except AuthError as exc:
+        _stop(SyncError(str(exc), "auth"))
+    except HubSpotError as exc:
+        _stop(SyncError(str(exc), "unreachable" if exc.status is None else "hubspot"))
+    except SyncBusy as exc:  # pragma: no cover - init takes no lock
+        _stop(exc)
+    finally:
+        runtime.close()
+    typer.echo(
+        f"created {len(report.groups_created)} group(s) and "
+        f"{len(report.properties_created)} propert(ies); "
+        f"{report.properties_existing} already existed"
+    )
+
+
+@app.command()
+def sync(
+    full: bool = typer.Option(False, "--full", help="full read and reconcile"),
+    as_of: str | None = typer.Option(None, "--as-of", help="evaluate at this date (YYYY-MM-DD)"),
+    dry_run: bool = typer.Option(False, "--dry-run", help="print planned changes only"),
+    as_json: bool = typer.Option(False, "--json", help="print the run report as JSON"),
+) -> None:
+    """Sync HubSpot once: read, apply the program rules, write the differences back."""
+    from datetime import date
+
+    from sync.engine import SyncBusy, SyncError
+
+    try:
+        when = date.fromisoformat(as_of) if as_of else None
+    except ValueError:
+        typer.echo(f"error: --as-of must be YYYY-MM-DD, got {as_of!r}", err=True)
+        raise typer.Exit(EXIT_SETTINGS) from None
+    runtime = _runtime()
+    try:
+        engine = runtime.engine
+        run = engine.full_sync if full else engine.incremental_sync
+        report = run(as_of=when, dry_run=dry_run, trigger="cli")
+    except (SyncError, SyncBusy) as exc:
+        _stop(exc)
+    finally:
+        runtime.close()
+    _print_report(report, as_json)
+    if report.status != "ok":
+        raise typer.Exit(EXIT_RUN_FAILED)
+
+
+def _print_report(report: Any, as_json: bool) -> None:
+    if as_json:
+        import json
+
+        typer.echo(json.dumps(report.to_dict(), indent=2))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    table = Table(title=f"{report.kind} sync, run {report.run_id}, as of {report.as_of}")
+    for column in ("object type", "read", "patched", "written"):
+        table.add_column(column)
+    planned: dict[str, int] = {}
+    for patch in report.patches:
+        planned[patch.object_type] = planned.get(patch.object_type, 0) + 1
+    for object_type in ("companies", "contacts", "deals", "subscriptions"):
+        table.add_row(object_type, str(report.records_read.get(object_type, 0)),
+                      str(planned.get(object_type, 0)), str(report.written.get(object_type, 0)))
+    console.print(table)
+    if report.dry_run:
+        for patch in report.patches:
+            console.print(f"{patch.object_type}/{patch.object_id}: {dict(patch.properties)}")
+    console.print(
+        f"status {report.status}; {sum(report.api_calls.values())} API calls, "
+        f"{report.rate_limited} rate-limited; {len(report.problems)} data problems; "
+        f"{len(report.write_failures)} write failures"
+    )
+
 
 if __name__ == "__main__":  # pragma: no cover
     app()
