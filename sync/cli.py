@@ -238,5 +238,25 @@ def _print_report(report: Any, as_json: bool) -> None:
     )
 
 
+@app.command()
+def serve(
+    host: str = typer.Option("127.0.0.1", help="interface to bind"),
+    port: int = typer.Option(8000, help="port to listen on"),
+) -> None:
+    """Run the webhook receiver, inbox worker, scheduler and admin API (until SIGINT/SIGTERM)."""
+    from config.settings import SettingsError
+    from sync.logs import configure_logging
+    from sync.output import load_settings_or_exit
+    from webhooks.serve import serve as run_serve
+
+    settings = load_settings_or_exit()
+    configure_logging(settings)
+    try:
+        run_serve(settings, host, port)
+    except SettingsError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from exc
+
+
 if __name__ == "__main__":  # pragma: no cover
     app()
