@@ -16,9 +16,10 @@ associations and the related records the mirror lacks.
 Deletions: search never returns archived records and archiving does not bump the modified
 time, so an **archived sweep** lists ``archived=true`` records of every mirrored type and drops
 them from the mirror. It runs when the last sweep (checkpoint ``archived_sweep``) is at least
-``sync.archived_sweep_minutes`` old (default 60; 0: every run): its cost grows with the
-recycle bin (HubSpot keeps archived records ~90 days), not with the changes, so it is not paid
-on every five-minute run. Archived records the mirror does not hold cost nothing further.
+``sync.archived_sweep_minutes`` old (default 60; 0: every run; a full sync counts as one): its
+cost grows with the recycle bin (HubSpot keeps archived records ~90 days), not with the
+changes, so it is not paid on every five-minute run. Archived records the mirror does not
+hold cost nothing further.
 
 Checkpoints (``modified:<type>`` = the run's start, and ``archived_sweep``) move only in the
 apply transaction. The first run without checkpoints is a full sync. Not caught here (the
@@ -33,7 +34,7 @@ from datetime import date, datetime, timedelta
 
 from mappers.outbound import ObjectKey
 from mappers.records import RawRecord
-from sync.engine.checkpoints import modified_since
+from sync.engine.checkpoints import FULL_SYNC, modified_since
 from sync.engine.engine import ReadOutcome, SyncEngine
 from sync.engine.mirror import from_crm
 from sync.engine.properties import OBJECT_TYPES
@@ -118,11 +119,13 @@ class _IncrementalRead:
         return [r for i, r in found.items() if matters(r, e.contract, i in mirrored)]
 
     def _sweep_due(self) -> bool:
-        last = self.e.store.get_checkpoint(ARCHIVED_SWEEP)
-        if last is None:
+        # A full sync reconciles the mirror, which is a sweep too.
+        marks = [self.e.store.get_checkpoint(n) for n in (ARCHIVED_SWEEP, FULL_SYNC)]
+        done = [datetime.fromisoformat(m) for m in marks if m is not None]
+        if not done:
             return True
         every = timedelta(minutes=self.e.settings.sync.archived_sweep_minutes)
-        return self.started_at - datetime.fromisoformat(last) >= every
+        return self.started_at - max(done) >= every
 
     def _sweep(self) -> dict[str, dict[str, RawRecord]]:
         """Archived records the mirror holds, by type and id."""
