@@ -16,6 +16,7 @@ from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector
 
 from webhooks.ports import RunSummary
+from webhooks.worker import PassResult
 
 __all__ = ["CONTENT_TYPE", "InboxCollector", "ServeMetrics"]
 
@@ -102,6 +103,13 @@ class ServeMetrics:
             self.records_read.labels(object_type).inc(n)
         for object_type, n in report.written.items():
             self.records_written.labels(object_type).inc(n)
+
+    def observe_pass(self, result: PassResult) -> None:
+        """Count what one inbox-worker pass did with its events."""
+        for outcome in ("done", "echoes", "ignored", "retried", "dead", "busy"):
+            n = getattr(result, outcome)
+            if n:
+                self.worker_events.labels(outcome).inc(n)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -62,7 +62,7 @@ def build_parts(
             app_id=settings.webhooks.app_id, worker_id=worker_id(), retry=retry,
             observe_run=metrics.observe_run,
         )
-        parts.worker_loop = WorkerLoop(inbox_worker, poll_s=1.0)
+        parts.worker_loop = WorkerLoop(inbox_worker, poll_s=1.0, on_pass=metrics.observe_pass)
     if settings.scheduler.enabled if scheduler is None else scheduler:
         loop = parts.worker_loop
         tick = purge_tick(runtime.store.inbox_purge, clock,
