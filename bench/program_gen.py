@@ -54,6 +54,7 @@ class Profile:
     deals: int
     subscriptions: int
     months: int = 36
+    domain_reuse: float = 0.25  # share of requests naming a domain already in use (collisions)
 
 
 PROFILES: dict[str, Profile] = {
@@ -88,6 +89,7 @@ def generate_program(
 ) -> Program:
     """A realistic program of the profile's exact sizes, identical for identical arguments."""
     gen = _Generator(random.Random(seed), start, profile_as_of(profile, start))
+    gen.domain_reuse = profile.domain_reuse
     members = [gen.member(i) for i in range(profile.members)]
     codes = [m.code for m in members if m.code is not None]
     carriers, contacts = gen.requests(profile.requests, members)
@@ -118,6 +120,7 @@ class _Generator:
         self.span_days = (end - start).days
         self.domains: list[str] = []  # every real domain handed out, for collisions
         self.extra_companies: list[Company] = []  # primaries of free-mail contacts
+        self.domain_reuse = 0.25
         self._ids = 0
 
     def _id(self, prefix: str) -> str:
@@ -177,8 +180,8 @@ class _Generator:
         return domain
 
     def _domain(self) -> str:
-        """A real domain: mostly new, a quarter of the time one already in use (collisions)."""
-        if self.domains and self.rng.random() < 0.25:
+        """A real domain: new, or (share ``domain_reuse``) one already in use (collisions)."""
+        if self.domains and self.rng.random() < self.domain_reuse:
             return self.rng.choice(self.domains)
         return self._new_domain()
 
