@@ -1,11 +1,12 @@
 """``partner-sync resync``: what to resync (one scope), and asking a running ``serve`` to do it.
 
 ``ResyncScope`` is built from the CLI flags (exactly one of ``--all``, ``--type``, ``--ids``,
-``--member``) and becomes the admin API's body: ``{"scope": "all"}``, ``{"scope": "type",
-"object_type": T}``, ``{"scope": "records", "records": [{"object_type": T, "id": ID}, ...]}`` or
-``{"scope": "member", "member": CODE}``. ``request_remote`` POSTs it to ``/admin/resync`` with
-the bearer token and returns the answer (``{"run_id": ...}``); failures are ``RemoteError``
-carrying the CLI exit code. Running locally is the CLI's job (through ``sync.runtime``).
+``--member``) and becomes the admin API's body (webhooks/admin.py): ``{"all": true}``,
+``{"object_type": T}``, ``{"records": [{"object_type": T, "id": ID}, ...]}`` or
+``{"member": CODE}``. ``request_remote`` POSTs it to ``/admin/resync`` with the bearer token and
+returns the answer (``{"run_id", "status", "report"}``: serve runs the sync before answering);
+failures are ``RemoteError`` carrying the CLI exit code. Running locally is
+``sync.resync_cli``'s job (the engine's ``full_sync`` / ``resync_*`` / ``targeted_sync``).
 """
 
 from __future__ import annotations
@@ -63,13 +64,12 @@ class ResyncScope:
     def body(self) -> dict[str, Any]:
         """The admin API's request body."""
         if self.kind == "type":
-            return {"scope": "type", "object_type": self.object_type}
+            return {"object_type": self.object_type}
         if self.kind == "records":
-            return {"scope": "records",
-                    "records": [{"object_type": t, "id": i} for t, i in self.records]}
+            return {"records": [{"object_type": t, "id": i} for t, i in self.records]}
         if self.kind == "member":
-            return {"scope": "member", "member": self.member}
-        return {"scope": "all"}
+            return {"member": self.member}
+        return {"all": True}
 
 
 def _object_type(raw: str) -> str:
@@ -103,9 +103,10 @@ def request_remote(
     scope: ResyncScope,
     *,
     transport: httpx.BaseTransport | None = None,
-    timeout_s: float = 30.0,
+    timeout_s: float = 600.0,
 ) -> Mapping[str, Any]:
-    """POST the scope to ``<base_url>/admin/resync``; the JSON answer (``{"run_id": ...}``)."""
+    """POST the scope to ``<base_url>/admin/resync``; the JSON answer (``run_id``, ``status``,
+    ``report``). ``timeout_s`` bounds the wait: serve answers when the run has finished."""
     url = base_url.rstrip("/") + RESYNC_PATH
     try:
         with httpx.Client(transport=transport, timeout=timeout_s) as client:

@@ -8,6 +8,7 @@ settings, open the store and the gateway, run the engine's ``full_sync`` / ``res
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -31,10 +32,12 @@ def _remote(scope: ResyncScope, remote: str, admin_token: str | None, as_json: b
         answer = request_remote(remote, admin_token, scope)
     except RemoteError as exc:
         fail(str(exc), exc.fix, exc.code, as_json=as_json)
+    status = str(answer.get("status", "ok"))
     if as_json:
         emit_json(dict(answer))
     else:
-        console(stderr=False).print(f"resync queued on {remote}: run {answer.get('run_id')}")
+        console(stderr=False).print(f"resync on {remote}: run {answer.get('run_id')} {status}")
+    raise typer.Exit(int(ExitCode.OK if status == "ok" else ExitCode.FAILURES))
 
 
 def _local_run(settings: Settings, scope: ResyncScope) -> Any:
@@ -68,9 +71,10 @@ def _local(scope: ResyncScope, as_json: bool) -> None:
     if settings.hubspot.access_token is None:
         fail("no HubSpot access token is configured", "set PARTNER_SYNC_HUBSPOT__ACCESS_TOKEN "
              "(docs/connecting-a-portal.md), or use --remote", ExitCode.AUTH, as_json=as_json)
-    configure_logging(settings)
+    handler = configure_logging(settings)
     try:
         report = _local_run(settings, scope)
+        summary = log_run_summary(report)
     except SyncBusy as exc:
         fail(str(exc), "another sync is running; retry when it has finished", ExitCode.FAILURES,
              as_json=as_json)
@@ -78,7 +82,9 @@ def _local(scope: ResyncScope, as_json: bool) -> None:
         fail(str(exc), "run `partner-sync doctor`",
              _EXIT_FOR_ERROR.get(exc.kind, ExitCode.FAILURES),
              as_json=as_json)
-    summary = log_run_summary(report)
+    finally:
+        # The process ends here; in tests the next command installs its own handler.
+        logging.getLogger().removeHandler(handler)
     if as_json:
         emit_json(summary)
     raise typer.Exit(int(ExitCode.OK if report.status == "ok" else ExitCode.FAILURES))
