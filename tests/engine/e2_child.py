@@ -20,10 +20,11 @@ from tests.engine.e2_rig import settings_for
 def main(url: str, db: str, at: str) -> None:
     settings = settings_for(url, Path(db))
     store = Store.from_url(settings.store.url)
-    with Gateway(settings.hubspot) as gateway:
-        engine = SyncEngine(settings, gateway=gateway, store=store,
-                            clock=FixedClock(datetime.fromisoformat(at)))
-        engine.incremental_sync()
+    gateway = Gateway(settings.hubspot)
+    engine = SyncEngine(settings, gateway=gateway, store=store,
+                        clock=FixedClock(datetime.fromisoformat(at)))
+    engine.incremental_sync()
+    gateway.close()
 
 
 if __name__ == "__main__":
