@@ -9,6 +9,7 @@ Unknown keys are rejected; errors name the setting.
 from __future__ import annotations
 
 import os
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +39,9 @@ __all__ = [
 ENV_PREFIX = "PARTNER_SYNC_"
 CONFIG_FILE_ENV = "PARTNER_SYNC_CONFIG_FILE"
 DEFAULT_BASE_URL = "https://api.hubapi.com"
+# The TOML file of the current load_settings() call (the environment variable is the default);
+# a context variable, so loading settings never changes the process environment.
+_CONFIG_FILE: ContextVar[Path | None] = ContextVar("partner_sync_config_file", default=None)
 
 
 class SettingsError(ValueError):
@@ -140,7 +144,7 @@ class Settings(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
-        config_file = os.environ.get(CONFIG_FILE_ENV)
+        config_file = _CONFIG_FILE.get() or os.environ.get(CONFIG_FILE_ENV)
         if config_file:
             sources.append(TomlConfigSettingsSource(settings_cls, toml_file=Path(config_file)))
         return tuple(sources)
@@ -167,13 +171,12 @@ def load_settings(config_file: Path | str | None = None, **overrides: Any) -> Se
     The error names the setting as its environment variable, e.g.
     ``PARTNER_SYNC_HUBSPOT__BASE_URL: must start with http:// or https://``.
     """
-    if config_file is not None:
-        path = Path(config_file)
-        if not path.is_file():
-            raise SettingsError(f"{CONFIG_FILE_ENV}: no such file {path}")
-        os.environ[CONFIG_FILE_ENV] = str(path)
-    elif (named := os.environ.get(CONFIG_FILE_ENV)) and not Path(named).is_file():
+    path = Path(config_file) if config_file is not None else None
+    if path is not None and not path.is_file():
+        raise SettingsError(f"{CONFIG_FILE_ENV}: no such file {path}")
+    if path is None and (named := os.environ.get(CONFIG_FILE_ENV)) and not Path(named).is_file():
         raise SettingsError(f"{CONFIG_FILE_ENV}: no such file {named}")
+    token = _CONFIG_FILE.set(path)
     try:
         return Settings(**overrides)
     except ValidationError as exc:
@@ -185,3 +188,5 @@ def load_settings(config_file: Path | str | None = None, **overrides: Any) -> Se
         raise SettingsError("; ".join(problems)) from exc
     except ValueError as exc:  # a TOML file that does not parse
         raise SettingsError(f"{CONFIG_FILE_ENV}: {exc}") from exc
+    finally:
+        _CONFIG_FILE.reset(token)

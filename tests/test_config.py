@@ -104,3 +104,13 @@ def test_contract_prefix_applies_to_custom_names_only() -> None:
 def test_contract_rejects_bad_prefix() -> None:
     with pytest.raises(ValueError, match="prefix"):
         contract_for_prefix("1-bad")
+
+
+def test_loading_a_settings_file_leaves_the_environment_alone(tmp_path: Path) -> None:
+    import os
+
+    f = tmp_path / "ok.toml"
+    f.write_text('[hubspot]\nbase_url = "http://127.0.0.1:8999"\n')
+    load_settings(f)
+    assert "PARTNER_SYNC_CONFIG_FILE" not in os.environ
+    assert load_settings().hubspot.base_url == "https://api.hubapi.com"
