@@ -258,5 +258,18 @@ def serve(
         raise typer.Exit(2) from exc
 
 
+@app.command()
+def demo(
+    seed: int = typer.Option(1, help="generator seed of the sandbox's profile S data"),
+    as_json: bool = typer.Option(False, "--json", help="print the result as JSON on stdout"),
+    keep_store: str | None = typer.Option(None, "--keep-store",
+                                          help="keep the SQLite store at this new file"),
+) -> None:
+    """Run the whole product against the built-in sandbox and print what it did."""
+    from sync.demo_cli import run_demo_command
+
+    run_demo_command(seed=seed, as_json=as_json,
+                     keep_store=Path(keep_store) if keep_store else None)
+
 if __name__ == "__main__":  # pragma: no cover
     app()
