@@ -126,6 +126,8 @@ def run_demo(
             runtime = world.build_runtime()
         engine, store, c = runtime.engine, runtime.store, runtime.settings.contract()
         result["property_prefix"] = c.prefix
+        result["started"] = {"workdir": str(world.tmp), "sandbox_url": sandbox.url,
+                             "serve_url": world.serve_url}
         steps.note(f"sandbox at {sandbox.url}; store {world.store_path}; as of {ANCHOR}")
         with steps.step("init: property group and contract properties"):
             init = engine.init_portal()

@@ -28,6 +28,7 @@ __all__ = ["DemoError", "LiveEvent", "Waiter", "play_live_events", "settle"]
 
 USER_SOURCE = "userId:72000001"  # a sales user's edit: not our app, so it is not an echo
 DEMO_MRR = Decimal("450.00")
+DRAIN_POLL_S = 1.0
 
 
 class DemoError(RuntimeError):
@@ -160,7 +161,11 @@ def settle(sandbox: RunningSandbox, store: Store, waiter: Waiter) -> float:
     quiet = [0]
 
     def calm() -> bool:
-        sandbox.drain_webhooks(waiter.timeout_s)
+        try:
+            sandbox.drain_webhooks(DRAIN_POLL_S)
+        except TimeoutError:  # deliveries still under way (or retrying): not calm yet
+            quiet[0] = 0
+            return False
         quiet[0] = quiet[0] + 1 if store.inbox_depth() == 0 else 0
         return quiet[0] >= 3
 
