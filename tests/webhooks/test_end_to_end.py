@@ -36,6 +36,7 @@ class World:
     server: ServerThread
     store_url: str
     deal: str
+    prospects: dict[str, str]
 
     def writes(self) -> int:
         snapshot = self.server.parts.metrics.registry.get_sample_value
@@ -79,6 +80,8 @@ def world(tmp_path: Path) -> Iterator[World]:
                 **{C.paperwork_completed_at: "2023-02-01"})
     acme = seed.prospect("acme.com", by="P1", at=date(2024, 1, 10))
     deal = seed.deal(acme, closed=None, created=date(2024, 2, 1))
+    seed.member("P2", "partner", date(2023, 1, 1), "p2.example.com")
+    other = seed.prospect("other.com", by="P2", at=date(2024, 1, 10))
     store_url = f"sqlite:///{tmp_path / 'serve.db'}"
     with serve_in_thread(config, SandboxState()) as sandbox:
         sandbox.state.bulk_load(seed.dataset())
@@ -95,7 +98,7 @@ def world(tmp_path: Path) -> Iterator[World]:
         parts = build_parts(runtime, clock=SystemClock())
         try:
             with ServerThread(parts, port=port) as server:
-                world = World(sandbox, server, store_url, deal)
+                world = World(sandbox, server, store_url, deal, {"P1": acme, "P2": other})
                 world.settle()  # the initial sync's own writes come back as echoes
                 yield world
         finally:
@@ -149,3 +152,21 @@ def test_duplicate_and_out_of_order_deliveries_change_nothing_twice(world: World
     assert len(inbox_rows(world.store_url)) == rows_before + 2  # each event queued once
     assert world.writes() == writes  # events are hints: the deal did not change, nothing written
     assert value(world.sandbox.state, "deals", world.deal, "dealstage") == "appointmentscheduled"
+
+
+def test_admin_resync_of_one_member_touches_only_its_records(world: World) -> None:
+    state = world.sandbox.state
+    companies = state.types["companies"]
+    for prospect in world.prospects.values():  # outputs lost out of band (echoes: no work)
+        state.update(companies, companies.records[int(prospect)], {C.registered_to: ""})
+    world.settle()
+    answer = httpx.post(world.server.url + "/admin/resync", json={"member": "P1"},
+                        headers={"Authorization": "Bearer t"}, timeout=30)
+    assert answer.status_code == 200
+    touched = {(p["object_type"], p["object_id"]) for p in answer.json()["report"]["patches"]}
+    assert touched == {("companies", world.prospects["P1"])}
+    assert value(state, "companies", world.prospects["P1"], C.registered_to) == "P1"
+    assert value(state, "companies", world.prospects["P2"], C.registered_to) in (None, "")
+    run = httpx.get(f"{world.server.url}/admin/runs/{answer.json()['run_id']}",
+                    headers={"Authorization": "Bearer t"}).json()
+    assert run["trigger"] == "admin"
