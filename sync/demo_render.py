@@ -79,7 +79,11 @@ def _move_table(move: dict[str, Any], prefix: str) -> Table:
                   title_justify="left")
     for column in ("property", "before", "after", "records"):
         table.add_column(column, justify="right" if column == "records" else "left")
-    for (prop, before, after), n in grouped.most_common(MAX_CHANGE_ROWS):
+    # Registration status changes first (the expiry is the point of the move), then the most
+    # frequent kinds of change.
+    rows = sorted(grouped.items(), key=lambda kv: (not kv[0][0].endswith("registration_status"),
+                                                   -kv[1], kv[0]))
+    for (prop, before, after), n in rows[:MAX_CHANGE_ROWS]:
         table.add_row(_short(prop, prefix), before or "-", after or "-", str(n))
     if len(grouped) > MAX_CHANGE_ROWS:
         table.add_row("...", f"{len(grouped) - MAX_CHANGE_ROWS} more kinds (see --json)", "", "")

@@ -197,3 +197,23 @@ def test_a_failed_step_still_stops_everything(capsys: pytest.CaptureFixture[str]
                  on_world=worlds.append)
     assert _threads_settled(before) == set()
     assert not worlds[0].tmp.exists()
+
+
+def test_tables_show_the_same_figures(demo_run: DemoRun) -> None:
+    from io import StringIO
+
+    from rich.console import Console
+
+    from sync.demo_render import render
+
+    buffer = StringIO()
+    render(demo_run.result, Console(file=buffer, width=110))
+    text = buffer.getvalue()
+    deal = demo_run.result["live_events"][1]
+    assert f"deals/{deal['object_id']}" in text
+    assert f"commission_earned = {deal['outputs'][C.commission_earned]}" in text
+    for move in demo_run.result["time_moves"]:
+        assert f"Time moves to {move['as_of']}" in text
+    first = demo_run.result["summary"]["members"][0]
+    assert first["code"] in text
+    assert f"{demo_run.result['summary']['runs']['total']} runs" in text
