@@ -157,8 +157,8 @@ class DemoWorld:
         assert self.runtime is not None, "build the runtime first"
         server = ServerThread(build_parts(self.runtime, clock=SystemClock()),
                               port=self.serve_port)
+        self._stack.callback(server.stop)  # first: a start that fails half-way is stopped too
         server.__enter__()
-        self._stack.callback(server.stop)
         self.server = server
         return server
 
