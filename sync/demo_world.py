@@ -31,7 +31,7 @@ from sandbox.config import RateLimitConfig, SandboxConfig, WebhookConfig
 from sandbox.generator import DEFAULT_TODAY, DIRECT_SALES_OWNER_IDS, generate
 from sandbox.server import RunningSandbox, free_port, serve_in_thread
 from sandbox.state import SandboxState
-from sync.clock import SystemClock
+from sync.clock import Clock, SystemClock
 from sync.runtime import Runtime, build_runtime
 from webhooks.serve import ServerThread, build_parts
 
@@ -49,7 +49,7 @@ class ShiftedClock:
     Time still flows (run durations and latencies are real); only the calendar is shifted.
     """
 
-    def __init__(self, today: date, wall: SystemClock | None = None) -> None:
+    def __init__(self, today: date, wall: Clock | None = None) -> None:
         self._wall = wall or SystemClock()
         self._shift = timedelta(0)
         self.move_to(today)
