@@ -10,6 +10,7 @@ one pass.
 from __future__ import annotations
 
 import heapq
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -64,13 +65,16 @@ class ClaimBook:
         self._heaps: dict[str, list[tuple[date, int, int, Claim]]] = {}
         self._next_seq = 0
 
-    def claims_of(self, domain: str) -> list[Claim]:
-        """Every claim ever made on ``domain``, oldest first (empty list if none)."""
-        return self._by_domain.get(domain, [])
+    def claims_of(self, domain: str) -> Sequence[Claim]:
+        """Every claim ever made on ``domain``, oldest first (empty if none); do not mutate."""
+        return self._by_domain.get(domain, ())
 
-    def active_claims(self, domain: str, t: date) -> list[Claim]:
+    def active_claims(self, domain: str, t: date) -> Sequence[Claim]:
         """Claims on ``domain`` active at ``t`` (normally at most one), oldest first."""
-        return [c for c in self._by_domain.get(domain, ()) if c.active_at(t)]
+        claims = self._by_domain.get(domain)
+        if not claims:
+            return ()  # most domains asked about were never claimed: build nothing
+        return [c for c in claims if c.active_at(t)]
 
     def open(self, member: Member, domain: str, t: date, expires: date) -> Claim:
         """Record a new registration of ``domain`` by ``member`` from ``t`` (R2.2.8)."""

@@ -19,6 +19,17 @@ __all__ = [
 ]
 
 
+# calendar.monthrange also computes the weekday of the 1st, which the hot callers never need
+_DAYS_IN_MONTH = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
+def _days_in(year: int, month: int) -> int:
+    """The number of days of ``month`` (1-12) of ``year`` (Gregorian leap years)."""
+    if month == 2 and calendar.isleap(year):
+        return 29
+    return _DAYS_IN_MONTH[month - 1]
+
+
 def add_months(d: date, n: int) -> date:
     """``d + n months`` (§0): same day of month, clamped to the month's last day.
 
@@ -27,8 +38,7 @@ def add_months(d: date, n: int) -> date:
     index = d.year * 12 + (d.month - 1) + n
     year, month0 = divmod(index, 12)
     month = month0 + 1
-    last = calendar.monthrange(year, month)[1]
-    return date(year, month, min(d.day, last))
+    return date(year, month, min(d.day, _days_in(year, month)))
 
 
 def add_days(d: date, n: int) -> date:
@@ -53,7 +63,7 @@ def months_between(start: date, later: date) -> int:
 def quarter_end(d: date) -> date:
     """The last day of the calendar quarter containing ``d``."""
     last_month = ((d.month - 1) // 3) * 3 + 3
-    return date(d.year, last_month, calendar.monthrange(d.year, last_month)[1])
+    return date(d.year, last_month, _days_in(d.year, last_month))
 
 
 def quarter_payout_date(d: date, lag_days: int) -> date:

@@ -18,6 +18,7 @@ from policies.model import Company, Contact
 from policies.reasons import Reason
 
 __all__ = [
+    "CompanyDomains",
     "DomainResolution",
     "FreeEmailDomains",
     "company_domain",
@@ -37,6 +38,11 @@ class DomainResolution:
 
     domain: str | None
     reason: Reason = Reason.NONE
+
+
+# resolutions without a domain carry nothing else: shared rather than built per record
+_INVALID = DomainResolution(None, Reason.INVALID_DOMAIN)
+_FREE = DomainResolution(None, Reason.FREE_EMAIL_DOMAIN)
 
 
 class FreeEmailDomains:
@@ -75,9 +81,22 @@ def _host_of(raw: str) -> str | None:
     if text.startswith("[") or text.count(":") > 1:
         return None  # an IPv6 literal is never registrable
     text = text.split(":", 1)[0].rstrip(".")
-    if not text or any(c.isspace() for c in text):
+    # split() cuts at exactly the characters isspace() names: one piece equal to the text
+    # means it is non-empty and has no white space (a per-character test is the slow way)
+    if text.split() != [text]:
         return None
     return text
+
+
+def _is_ip(host: str) -> bool:
+    """An IPv4 literal (the host has no ``:``, so never IPv6): only ASCII digits and dots."""
+    if not host.replace(".", "").isdigit():
+        return False  # skips ip_address's raise-and-catch for the common case of a name
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
 
 
 @lru_cache(maxsize=1 << 18)
@@ -95,11 +114,8 @@ def registrable_domain(raw: str | None) -> str | None:
         return None
     if host.startswith("www."):
         host = host[4:]
-    try:
-        ipaddress.ip_address(host)
+    if _is_ip(host):
         return None
-    except ValueError:
-        pass
     try:
         ascii_host = host if host.isascii() else idna.encode(host, uts46=True).decode("ascii")
     except idna.IDNAError:
@@ -129,9 +145,9 @@ def company_domain(company: Company, free: FreeEmailDomains) -> DomainResolution
     """
     domain = registrable_domain(company.domain) or registrable_domain(company.website)
     if domain is None:
-        return DomainResolution(None, Reason.INVALID_DOMAIN)
+        return _INVALID
     if domain in free:
-        return DomainResolution(None, Reason.FREE_EMAIL_DOMAIN)
+        return _FREE
     return DomainResolution(domain)
 
 
@@ -144,14 +160,62 @@ def contact_domain(
     contact without a usable e-mail uses its primary company's domain; with neither:
     ``invalid_domain``.
     """
+    company = companies.get(contact.primary_company_id) if contact.primary_company_id else None
+    return _contact_domain(
+        contact, free, None if company is None else company_domain(company, free)
+    )
+
+
+def _contact_domain(
+    contact: Contact,
+    free: FreeEmailDomains,
+    company_resolution: DomainResolution | None,
+) -> DomainResolution:
+    """``contact_domain`` given the primary company's resolution, if there is a company."""
     own = email_domain(contact.email)
     if own is not None and own not in free:
         return DomainResolution(own)
-    company = companies.get(contact.primary_company_id) if contact.primary_company_id else None
-    if company is not None:
-        resolved = company_domain(company, free)
+    if company_resolution is not None:
+        resolved = company_resolution
         if resolved.domain is not None:
             return resolved
     if own is not None:
-        return DomainResolution(None, Reason.FREE_EMAIL_DOMAIN)
-    return DomainResolution(None, Reason.INVALID_DOMAIN)
+        return _FREE
+    return _INVALID
+
+
+class CompanyDomains:
+    """R1.3 for every company of one evaluation, each company resolved at most once.
+
+    Answers exactly what ``company_domain``/``company_domains``/``contact_domain`` answer for
+    the companies of ``companies`` (keyed by company id); the evaluation asks about the same
+    company for its requests, its domain facts, its contacts and its deals.
+    """
+
+    __slots__ = ("_all", "_companies", "_free", "_resolved")
+
+    def __init__(self, companies: Mapping[str, Company], free: FreeEmailDomains) -> None:
+        self._companies = companies
+        self._free = free
+        self._resolved: dict[str, DomainResolution] = {}
+        self._all: dict[str, tuple[str, ...]] = {}
+
+    def of(self, company: Company) -> DomainResolution:
+        """``company_domain(company, free)``, cached by company id."""
+        found = self._resolved.get(company.company_id)
+        if found is None:
+            found = self._resolved[company.company_id] = company_domain(company, self._free)
+        return found
+
+    def all_of(self, company: Company) -> tuple[str, ...]:
+        """``company_domains(company)``, cached by company id."""
+        found = self._all.get(company.company_id)
+        if found is None:
+            found = self._all[company.company_id] = company_domains(company)
+        return found
+
+    def contact(self, contact: Contact) -> DomainResolution:
+        """``contact_domain(contact, companies, free)`` with the company's answer cached."""
+        cid = contact.primary_company_id
+        company = self._companies.get(cid) if cid else None
+        return _contact_domain(contact, self._free, None if company is None else self.of(company))

@@ -11,7 +11,7 @@ from datetime import date
 
 from config.terms import ProgramTerms
 from policies.compliance import MemberFacts, compliance, gold_deadline, removal_date
-from policies.domains import FreeEmailDomains, company_domain, contact_domain
+from policies.domains import CompanyDomains, FreeEmailDomains
 from policies.ledger import DealBook
 from policies.members import MemberDirectory, capacity_at
 from policies.model import (
@@ -40,14 +40,15 @@ def evaluate_program(program: Program, terms: ProgramTerms, as_of: date) -> Prog
     free = FreeEmailDomains(terms.domains.free_email_domains)
     directory = MemberDirectory(program.members)
     companies = {c.company_id: c for c in sorted(program.companies, key=lambda c: c.company_id)}
-    requests, problems = _request_items(program, companies, free)
+    domains = CompanyDomains(companies, free)
+    requests, problems = _request_items(program, companies, domains)
     inp = SweepInput(
         terms,
         as_of,
         directory,
         companies,
-        _domain_facts(companies.values(), terms, free),
-        free,
+        _domain_facts(companies.values(), terms, domains),
+        domains,
         tuple(requests),
         tuple(program.deals),
         program.decisions,
@@ -73,7 +74,7 @@ def evaluate_program(program: Program, terms: ProgramTerms, as_of: date) -> Prog
 
 
 def _request_items(
-    program: Program, companies: dict[str, Company], free: FreeEmailDomains
+    program: Program, companies: dict[str, Company], domains: CompanyDomains
 ) -> tuple[list[RequestItem], list[Problem]]:
     """Every company and contact carrying a request (a code or a date), with its R1.3 domain."""
     items: list[RequestItem] = []
@@ -82,9 +83,7 @@ def _request_items(
         req = company.request
         if req is not None and (req.requested_by or req.requested_at):
             items.append(
-                RequestItem(
-                    RecordKind.COMPANY, company.company_id, req, company_domain(company, free)
-                )
+                RequestItem(RecordKind.COMPANY, company.company_id, req, domains.of(company))
             )
     for contact in program.contacts:
         req = contact.request
@@ -104,7 +103,7 @@ def _request_items(
                 RecordKind.CONTACT,
                 contact.contact_id,
                 req,
-                contact_domain(contact, companies, free),
+                domains.contact(contact),
             )
         )
     items.sort(key=lambda i: (i.kind is RecordKind.CONTACT, id_key(i.record_id)))
@@ -112,13 +111,13 @@ def _request_items(
 
 
 def _domain_facts(
-    companies: Iterable[Company], terms: ProgramTerms, free: FreeEmailDomains
+    companies: Iterable[Company], terms: ProgramTerms, domains: CompanyDomains
 ) -> dict[str, DomainFacts]:
     """R2.2.5/R2.2.6 per domain: any company of the domain owned by direct sales / a customer."""
     owners = {o.strip() for o in terms.deals.direct_sales_owner_ids}
     facts: dict[str, DomainFacts] = {}
     for company in companies:
-        domain = company_domain(company, free).domain
+        domain = domains.of(company).domain
         if domain is None:
             continue
         direct = company.owner_id is not None and company.owner_id.strip() in owners

@@ -24,6 +24,7 @@ __all__ = [
     "VerdictKind",
     "check_request",
     "claim_status",
+    "plain_verdict",
     "reregister",
 ]
 
@@ -55,6 +56,18 @@ class Verdict:
     claim: Claim | None = None
 
 
+# verdicts without a claim are plain values: one shared instance per (kind, reason code)
+_PLAIN: dict[tuple[VerdictKind, str], Verdict] = {
+    (kind, reason): Verdict(kind, reason) for kind in VerdictKind for reason in Reason
+}
+
+
+def plain_verdict(kind: VerdictKind, reason: str) -> Verdict:
+    """``Verdict(kind, reason)`` without a claim (shared when ``reason`` is a ``Reason``)."""
+    found = _PLAIN.get((kind, reason))
+    return found if found is not None else Verdict(kind, reason)
+
+
 def check_request(
     book: ClaimBook,
     terms: ProgramTerms,
@@ -69,10 +82,10 @@ def check_request(
     (after check 4): the member's own latest claim on it ended having used its re-registrations.
     """
     if member is None or not is_member_at(member, t):
-        return Verdict(VerdictKind.REJECTED, Reason.NOT_A_MEMBER)
+        return plain_verdict(VerdictKind.REJECTED, Reason.NOT_A_MEMBER)
     domain = resolution.domain
     if domain is None:
-        return Verdict(VerdictKind.REJECTED, resolution.reason)
+        return plain_verdict(VerdictKind.REJECTED, resolution.reason)
     active = book.active_claims(domain, t)
     for claim in active:
         if claim.member is member:
@@ -83,12 +96,12 @@ def check_request(
     if previous and previous[-1].member is member and _rereg_used(previous[-1], terms):
         return Verdict(VerdictKind.REJECTED, Reason.REREGISTRATION_LIMIT, previous[-1])
     if facts.direct_sales:
-        return Verdict(VerdictKind.UNAVAILABLE, Reason.OWNED_BY_DIRECT_SALES)
+        return plain_verdict(VerdictKind.UNAVAILABLE, Reason.OWNED_BY_DIRECT_SALES)
     if facts.customer:
-        return Verdict(VerdictKind.UNAVAILABLE, Reason.EXISTING_CUSTOMER)
+        return plain_verdict(VerdictKind.UNAVAILABLE, Reason.EXISTING_CUSTOMER)
     if book.active_count(member, t) >= capacity_at(member, t, terms.capacity):
-        return Verdict(VerdictKind.REJECTED, Reason.CAPACITY_REACHED)
-    return Verdict(VerdictKind.REGISTER)
+        return plain_verdict(VerdictKind.REJECTED, Reason.CAPACITY_REACHED)
+    return plain_verdict(VerdictKind.REGISTER, Reason.NONE)
 
 
 def _rereg_used(claim: Claim, terms: ProgramTerms) -> bool:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING
 
@@ -10,7 +10,8 @@ from policies.claims import Claim
 from policies.domains import DomainResolution
 from policies.members import normalize_code
 from policies.model import Decision, RecordKind, RegistrationRequest, RegistrationStatus
-from policies.registration import Verdict, VerdictKind, check_request
+from policies.reasons import Reason
+from policies.registration import Verdict, VerdictKind, check_request, plain_verdict
 
 if TYPE_CHECKING:
     from policies.sweep import Sweep
@@ -34,10 +35,11 @@ class RequestItem:
     record_id: str
     request: RegistrationRequest
     resolution: DomainResolution
+    key: tuple[RecordKind, str] = field(init=False, compare=False)  # (kind, record_id)
 
-    @property
-    def key(self) -> tuple[RecordKind, str]:
-        return (self.kind, self.record_id)
+    def __post_init__(self) -> None:
+        # built once: the key is looked up several times per request and kept in four dicts
+        object.__setattr__(self, "key", (self.kind, self.record_id))
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,9 +101,9 @@ def _honour(sweep: Sweep, item: RequestItem, stored: Decision, t: date) -> Decid
                 return Decided(Verdict(VerdictKind.JOIN, claim=claim), stored, claim)
         # [decision R2.3] honoured even if the book now disagrees (the store is the truth)
         claim = sweep.open_claim(member, domain, t)
-        return Decided(Verdict(VerdictKind.REGISTER), stored, claim)
+        return Decided(plain_verdict(VerdictKind.REGISTER, Reason.NONE), stored, claim)
     if stored.outcome is RegistrationStatus.REJECTED:
-        return Decided(Verdict(VerdictKind.REJECTED, stored.reason), stored, None)
+        return Decided(plain_verdict(VerdictKind.REJECTED, stored.reason), stored, None)
     if stored.outcome is RegistrationStatus.UNAVAILABLE:
-        return Decided(Verdict(VerdictKind.UNAVAILABLE, stored.reason), stored, None)
+        return Decided(plain_verdict(VerdictKind.UNAVAILABLE, stored.reason), stored, None)
     return None

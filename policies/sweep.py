@@ -9,7 +9,7 @@ day], then deal closes (4) [R5.3: a registration decided on the close date quali
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -17,7 +17,7 @@ from config.terms import ProgramTerms
 from policies.claims import Claim, ClaimBook
 from policies.dates import add_days
 from policies.deals import Attributed, attribute_at_close, shared_deal_type
-from policies.domains import DomainResolution, FreeEmailDomains, company_domain, company_domains
+from policies.domains import CompanyDomains, DomainResolution
 from policies.members import MemberDirectory
 from policies.model import (
     Attribution,
@@ -52,6 +52,24 @@ def id_key(object_id: str) -> tuple[int, int, str]:
     return (0, int(object_id), "") if object_id.isdigit() else (1, 0, object_id)
 
 
+def _id_ranks(ids: set[str]) -> dict[str, int]:
+    """Each id's position in ``id_key`` order; ids with equal keys (``7``, ``007``) tie."""
+    ranks: dict[str, int] = {}
+    rank, previous = -1, None
+    for key, object_id in sorted((id_key(i), i) for i in ids):
+        if key != previous:
+            rank, previous = rank + 1, key
+        ranks[object_id] = rank
+    return ranks
+
+
+# event phases: their order is the R2.1 order of events of one day (see module docstring)
+_REREG, _COMPANY, _CONTACT, _SHARED, _CLOSE = range(5)
+_PHASES = 5
+_NO_COMPANY = DomainResolution(None, Reason.DEAL_WITHOUT_COMPANY)
+_WITHOUT_COMPANY = Attributed(Attribution.UNATTRIBUTED, Reason.DEAL_WITHOUT_COMPANY)
+
+
 @dataclass(frozen=True, slots=True)
 class SweepInput:
     """What the sweep reads: terms, as_of, members, companies, per-domain facts, requests, deals."""
@@ -61,7 +79,7 @@ class SweepInput:
     directory: MemberDirectory
     companies: Mapping[str, Company]
     facts: Mapping[str, DomainFacts]
-    free: FreeEmailDomains
+    domains: CompanyDomains
     requests: tuple[RequestItem, ...]
     deals: tuple[Deal, ...]
     decisions: Mapping[Key, Decision]
@@ -83,47 +101,79 @@ class Sweep:
 
     def run(self) -> Sweep:
         """Process every event dated on or before ``as_of`` in R2.1 order; returns ``self``."""
-        events: list[tuple[date, int, tuple[int, int, str], int, Callable[[date], None]]] = []
+        requests, deals = self.inp.requests, self.inp.deals
+        keys, phases, refs, whens = self._events()
+        keys.sort()
+        n = len(keys)
+        for key in keys:
+            i = key % n  # the event's index: the key's last digit in base n
+            phase, ref, when = phases[i], refs[i], whens[i]
+            if phase == _CLOSE:
+                self._on_close(deals[ref], when)
+            elif phase == _SHARED:
+                self._on_shared(deals[ref], when)
+            elif phase == _REREG:
+                self._on_rereg(requests[ref], when)
+            else:
+                self._on_request(requests[ref], when)
+        return self
+
+    def _events(self) -> tuple[list[int], list[int], list[int], list[date]]:
+        """Every event as one int sort key ``((day * 5 + phase) * ranks + rank) * n + index``.
+
+        ``rank`` orders object ids as ``id_key`` does (equal keys, equal rank) and ``index`` is
+        the event's position in the (kind, id)-sorted input, so plain int order is the R2.1
+        order with deterministic ties, without a tuple or a handler object per event (the
+        events are the sweep's largest allocation). Also returns each event's phase, its
+        position in ``requests`` or ``deals``, and its date, by index.
+        """
         as_of = self.inp.as_of
         closed_won = frozenset(s.strip().lower() for s in self.inp.terms.deals.closed_won_stages)
-        for item in self.inp.requests:
+        phases: list[int] = []
+        refs: list[int] = []
+        ids: list[str] = []
+        whens: list[date] = []
+
+        def add(phase: int, ref: int, object_id: str, when: date) -> None:
+            phases.append(phase)
+            refs.append(ref)
+            ids.append(object_id)
+            whens.append(when)
+
+        for ref, item in enumerate(self.inp.requests):
             req = item.request
-            phase = 1 if item.kind is RecordKind.COMPANY else 2
-            key = id_key(item.record_id)
-            if req.requested_at is not None and req.requested_at <= as_of:
-                handler = self._request_handler(item)
-                events.append((req.requested_at, phase, key, len(events), handler))
+            t = req.requested_at
+            if t is not None and t <= as_of:
+                phase = _COMPANY if item.kind is RecordKind.COMPANY else _CONTACT
+                add(phase, ref, item.record_id, t)
             r = req.reregistration_requested_at
             if r is not None and r <= as_of:
-                events.append((r, 0, key, len(events), self._rereg_handler(item)))
-        for deal in self.inp.deals:
-            key = id_key(deal.deal_id)
+                add(_REREG, ref, item.record_id, r)
+        for ref, deal in enumerate(self.inp.deals):
             t = deal.create_date
             if deal.shared_by and t is not None and t <= as_of:
-                events.append((t, 3, key, len(events), self._shared_handler(deal)))
+                add(_SHARED, ref, deal.deal_id, t)
             c = deal.close_date
             if c is not None and c <= as_of and (deal.stage or "").strip().lower() in closed_won:
-                events.append((c, 4, key, len(events), self._close_handler(deal)))
-        # the running index makes every tuple unique, so handlers are never compared; it
-        # follows the (kind, id)-sorted request list, so ties stay deterministic
-        events.sort()
-        for when, _, _, _, handle in events:
-            handle(when)
-        return self
+                add(_CLOSE, ref, deal.deal_id, c)
+        ranks = _id_ranks(set(ids))
+        n, width = len(ids), len(ranks) + 1
+        keys = [
+            ((whens[i].toordinal() * _PHASES + phases[i]) * width + ranks[ids[i]]) * n + i
+            for i in range(n)
+        ]
+        return keys, phases, refs, whens
 
     # -- registration requests (R2) ---------------------------------------------------------
 
-    def _request_handler(self, item: RequestItem) -> Callable[[date], None]:
-        def handle(t: date) -> None:
-            decided = decide_request(self, item, t)
-            self.verdicts[item.key] = decided.verdict
-            if decided.decision is not None:
-                self.decisions[item.key] = decided.decision
-            if decided.claim is not None:
-                self.record_claims[item.key] = decided.claim
-                self._apply_deregistration(decided.claim, item.request, t)
-
-        return handle
+    def _on_request(self, item: RequestItem, t: date) -> None:
+        decided = decide_request(self, item, t)
+        self.verdicts[item.key] = decided.verdict
+        if decided.decision is not None:
+            self.decisions[item.key] = decided.decision
+        if decided.claim is not None:
+            self.record_claims[item.key] = decided.claim
+            self._apply_deregistration(decided.claim, item.request, t)
 
     def _apply_deregistration(self, claim: Claim, req: RegistrationRequest, t: date) -> None:
         """R2.7: a record's deregistration date ends its claim from x (ignored before t)."""
@@ -134,23 +184,20 @@ class Sweep:
             claim.dereg_at = x
             self.book.end_changed(claim)
 
-    def _rereg_handler(self, item: RequestItem) -> Callable[[date], None]:
-        def handle(r: date) -> None:
-            claim = self.record_claims.get(item.key)
-            reason = Reason.NO_REGISTRATION if claim is None else None
-            if claim is not None:
-                reason = reregister(self.book, self.inp.terms, claim, r)
-            if reason is not None:
-                self.problems.append(
-                    Problem(
-                        item.kind.value,
-                        item.record_id,
-                        ProblemCode.IGNORED_REREGISTRATION,
-                        reason.value,
-                    )
+    def _on_rereg(self, item: RequestItem, r: date) -> None:
+        claim = self.record_claims.get(item.key)
+        reason = Reason.NO_REGISTRATION if claim is None else None
+        if claim is not None:
+            reason = reregister(self.book, self.inp.terms, claim, r)
+        if reason is not None:
+            self.problems.append(
+                Problem(
+                    item.kind.value,
+                    item.record_id,
+                    ProblemCode.IGNORED_REREGISTRATION,
+                    reason.value,
                 )
-
-        return handle
+            )
 
     def open_claim(self, member: Member, domain: str, t: date) -> Claim:
         """R2.2.8: a new claim expiring ``t + expiry_days``; a member that left ends it (R9.2)."""
@@ -182,52 +229,43 @@ class Sweep:
 
     def _resolve(self, company: Company | None) -> DomainResolution:
         if company is None:
-            return DomainResolution(None, Reason.DEAL_WITHOUT_COMPANY)
-        return company_domain(company, self.inp.free)
+            return _NO_COMPANY
+        return self.inp.domains.of(company)
 
-    def _shared_handler(self, deal: Deal) -> Callable[[date], None]:
-        def handle(t: date) -> None:
-            sharer = self.lookup_member(deal.shared_by, "deal", deal.deal_id)
-            resolution = self._resolve(self._deal_company(deal))
-            verdict = check_request(
-                self.book, self.inp.terms, self.facts_of(resolution.domain), sharer, resolution, t
-            )
-            if verdict.kind is VerdictKind.REGISTER and sharer is not None and resolution.domain:
-                self.open_claim(sharer, resolution.domain, t)  # R4.1
-            self.deal_types[deal.deal_id] = shared_deal_type(verdict, deal)
+    def _on_shared(self, deal: Deal, t: date) -> None:
+        sharer = self.lookup_member(deal.shared_by, "deal", deal.deal_id)
+        resolution = self._resolve(self._deal_company(deal))
+        verdict = check_request(
+            self.book, self.inp.terms, self.facts_of(resolution.domain), sharer, resolution, t
+        )
+        if verdict.kind is VerdictKind.REGISTER and sharer is not None and resolution.domain:
+            self.open_claim(sharer, resolution.domain, t)  # R4.1
+        self.deal_types[deal.deal_id] = shared_deal_type(verdict, deal)
 
-        return handle
-
-    def _close_handler(self, deal: Deal) -> Callable[[date], None]:
-        def handle(c: date) -> None:
-            company = self._deal_company(deal)
-            if company is None:
-                self.closes[deal.deal_id] = (
-                    c,
-                    Attributed(Attribution.UNATTRIBUTED, Reason.DEAL_WITHOUT_COMPANY),
-                )
-                return
-            resolution = self._resolve(company)
-            others = [d for d in company_domains(company) if d != resolution.domain]
-            sharer = self.inp.directory.get(deal.shared_by)
-            found = attribute_at_close(
-                self.book,
-                self.facts_of(resolution.domain),
-                resolution.domain,
-                others,
-                sharer,
-                self._override(deal),
-                deal.cross_sell_confirmed,
-                c,
-            )
-            if found.attribution is Attribution.UNATTRIBUTED and resolution.domain is None:
-                found = Attributed(Attribution.UNATTRIBUTED, resolution.reason)
-            if found.claim is not None:  # R2.8: the registration converts at c
-                found.claim.converted_at = c
-                self.book.end_changed(found.claim)
-            self.closes[deal.deal_id] = (c, found)
-
-        return handle
+    def _on_close(self, deal: Deal, c: date) -> None:
+        company = self._deal_company(deal)
+        if company is None:
+            self.closes[deal.deal_id] = (c, _WITHOUT_COMPANY)
+            return
+        resolution = self._resolve(company)
+        others = [d for d in self.inp.domains.all_of(company) if d != resolution.domain]
+        sharer = self.inp.directory.get(deal.shared_by)
+        found = attribute_at_close(
+            self.book,
+            self.facts_of(resolution.domain),
+            resolution.domain,
+            others,
+            sharer,
+            self._override(deal),
+            deal.cross_sell_confirmed,
+            c,
+        )
+        if found.attribution is Attribution.UNATTRIBUTED and resolution.domain is None:
+            found = Attributed(Attribution.UNATTRIBUTED, resolution.reason)
+        if found.claim is not None:  # R2.8: the registration converts at c
+            found.claim.converted_at = c
+            self.book.end_changed(found.claim)
+        self.closes[deal.deal_id] = (c, found)
 
     def _override(self, deal: Deal) -> Member | None:
         """R5.5: an override counts only with a non-empty reason and a known member."""
