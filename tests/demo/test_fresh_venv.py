@@ -1,7 +1,7 @@
 """The README's two commands, the way a new user runs them on a fresh machine.
 
-A copy of the repository's tracked files (``git ls-files``: what a clean clone holds) goes to a
-temporary directory; ``python3 -m venv`` makes a new environment; ``pip install <copy>`` (not
+The repository's tracked files as committed (``git archive HEAD``: what a clean clone holds) go
+to a temporary directory; ``python3 -m venv`` makes a new environment; ``pip install <copy>`` (not
 editable, from the package index) installs the product; ``partner-sync demo --json`` runs from
 outside the copy, so only the installed package is used, and its summary is checked. Then
 ``pip install <copy>[test]`` and ``python -m pytest -q tests/test_config.py`` in the copy. No
@@ -10,11 +10,13 @@ outside the copy, so only the installed package is used, and its summary is chec
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
 import subprocess
 import sys
+import tarfile
 from pathlib import Path
 
 import pytest
@@ -51,17 +53,15 @@ def _run(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
 
 
 def _clean_copy(dest: Path) -> Path:
-    """The tracked files of the repository, as a fresh clone would have them."""
+    """The tracked files as committed (``git archive HEAD``): exactly what a fresh clone holds,
+    never a half-saved edit of the work tree."""
     if shutil.which("git") is None or not (ROOT / ".git").exists():
         pytest.skip("not a git checkout: cannot tell tracked files from local ones")
-    listed = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True,
-                            check=True, timeout=60).stdout.decode().split("\0")
-    for name in filter(None, listed):
-        source = ROOT / name
-        if source.is_file():  # a tracked file deleted in the work tree is not copied
-            target = dest / name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, target)
+    archive = subprocess.run(["git", "archive", "--format=tar", "HEAD"], cwd=ROOT,
+                             capture_output=True, check=True, timeout=120).stdout
+    dest.mkdir(parents=True)
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(dest, filter="data")
     return dest
 
 
