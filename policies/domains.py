@@ -75,12 +75,17 @@ def _host_of(raw: str) -> str | None:
         text = text.split("://", 1)[1]
     elif text.startswith("//"):
         text = text[2:]
+    # each cut below is a no-op when its character is absent (most inputs are bare hosts)
     for sep in "/?#":
-        text = text.split(sep, 1)[0]
-    text = text.rsplit("@", 1)[-1]
-    if text.startswith("[") or text.count(":") > 1:
-        return None  # an IPv6 literal is never registrable
-    text = text.split(":", 1)[0].rstrip(".")
+        if sep in text:
+            text = text.split(sep, 1)[0]
+    if "@" in text:
+        text = text.rsplit("@", 1)[-1]
+    if ":" in text or "[" in text:
+        if text.startswith("[") or text.count(":") > 1:
+            return None  # an IPv6 literal is never registrable
+        text = text.split(":", 1)[0]
+    text = text.rstrip(".")
     # split() cuts at exactly the characters isspace() names: one piece equal to the text
     # means it is non-empty and has no white space (a per-character test is the slow way)
     if text.split() != [text]:

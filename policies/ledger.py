@@ -50,6 +50,7 @@ class DealBook:
     problems: list[Problem] = field(default_factory=list)
     _sub_owner: dict[str, str] = field(default_factory=dict)
     _amounts: dict[tuple[Decimal, Decimal], Decimal] = field(default_factory=dict)
+    _due: dict[date, date] = field(default_factory=dict)  # month start -> its payout date
 
     def add(
         self, deal: Deal, kind: tuple[DealType, str] | None, close: tuple[date, Attributed] | None
@@ -132,7 +133,9 @@ class DealBook:
                 )
                 continue
             for month in revenue_months(sub, c, end, self.as_of):
-                due = quarter_payout_date(month.start, lag)
+                due = self._due.get(month.start)
+                if due is None:  # months repeat across deals: compute each payout date once
+                    due = self._due[month.start] = quarter_payout_date(month.start, lag)
                 self.ledger.append(
                     CommissionMonth(
                         deal.deal_id,

@@ -40,11 +40,14 @@ class Paperwork:
 
     @property
     def month_state(self) -> MonthState:
-        return {
-            PaperworkState.DONE_IN_TIME: MonthState.PAYABLE,
-            PaperworkState.AWAITING: MonthState.AWAITING_PAPERWORK,
-            PaperworkState.FORFEITED: MonthState.FORFEITED,
-        }[self.state]
+        return _MONTH_STATE[self.state]
+
+
+_MONTH_STATE = {
+    PaperworkState.DONE_IN_TIME: MonthState.PAYABLE,
+    PaperworkState.AWAITING: MonthState.AWAITING_PAPERWORK,
+    PaperworkState.FORFEITED: MonthState.FORFEITED,
+}
 
 
 def paperwork_for(member: Member, c: date, as_of: date, terms: PayoutTerms) -> Paperwork:

@@ -62,6 +62,14 @@ _PLAIN: dict[tuple[VerdictKind, str], Verdict] = {
 }
 
 
+_REJECTED = {reason: _PLAIN[VerdictKind.REJECTED, reason] for reason in Reason}
+_NOT_A_MEMBER = _REJECTED[Reason.NOT_A_MEMBER]
+_CAPACITY = _REJECTED[Reason.CAPACITY_REACHED]
+_DIRECT_SALES = _PLAIN[VerdictKind.UNAVAILABLE, Reason.OWNED_BY_DIRECT_SALES]
+_CUSTOMER = _PLAIN[VerdictKind.UNAVAILABLE, Reason.EXISTING_CUSTOMER]
+_REGISTER = _PLAIN[VerdictKind.REGISTER, Reason.NONE]
+
+
 def plain_verdict(kind: VerdictKind, reason: str) -> Verdict:
     """``Verdict(kind, reason)`` without a claim (shared when ``reason`` is a ``Reason``)."""
     found = _PLAIN.get((kind, reason))
@@ -82,10 +90,10 @@ def check_request(
     (after check 4): the member's own latest claim on it ended having used its re-registrations.
     """
     if member is None or not is_member_at(member, t):
-        return plain_verdict(VerdictKind.REJECTED, Reason.NOT_A_MEMBER)
+        return _NOT_A_MEMBER
     domain = resolution.domain
     if domain is None:
-        return plain_verdict(VerdictKind.REJECTED, resolution.reason)
+        return _REJECTED[resolution.reason]
     active = book.active_claims(domain, t)
     for claim in active:
         if claim.member is member:
@@ -96,12 +104,12 @@ def check_request(
     if previous and previous[-1].member is member and _rereg_used(previous[-1], terms):
         return Verdict(VerdictKind.REJECTED, Reason.REREGISTRATION_LIMIT, previous[-1])
     if facts.direct_sales:
-        return plain_verdict(VerdictKind.UNAVAILABLE, Reason.OWNED_BY_DIRECT_SALES)
+        return _DIRECT_SALES
     if facts.customer:
-        return plain_verdict(VerdictKind.UNAVAILABLE, Reason.EXISTING_CUSTOMER)
+        return _CUSTOMER
     if book.active_count(member, t) >= capacity_at(member, t, terms.capacity):
-        return plain_verdict(VerdictKind.REJECTED, Reason.CAPACITY_REACHED)
-    return plain_verdict(VerdictKind.REGISTER, Reason.NONE)
+        return _CAPACITY
+    return _REGISTER
 
 
 def _rereg_used(claim: Claim, terms: ProgramTerms) -> bool:

@@ -53,13 +53,17 @@ def id_key(object_id: str) -> tuple[int, int, str]:
 
 
 def _id_ranks(ids: set[str]) -> dict[str, int]:
-    """Each id's position in ``id_key`` order; ids with equal keys (``7``, ``007``) tie."""
-    ranks: dict[str, int] = {}
-    rank, previous = -1, None
-    for key, object_id in sorted((id_key(i), i) for i in ids):
-        if key != previous:
-            rank, previous = rank + 1, key
-        ranks[object_id] = rank
+    """Each id's position in ``id_key`` order; ids with equal keys (``7``, ``007``) tie.
+
+    ``id_key`` puts numeric ids first, by value, then the others by text; sorting the two
+    groups apart (ints, then distinct strings) gives that order without a key tuple per id.
+    """
+    numeric = [i for i in ids if i.isdigit()]
+    value_rank = {v: r for r, v in enumerate(sorted({int(i) for i in numeric}))}
+    ranks = {i: value_rank[int(i)] for i in numeric}
+    after = len(value_rank)
+    for r, object_id in enumerate(sorted(i for i in ids if not i.isdigit())):
+        ranks[object_id] = after + r
     return ranks
 
 
