@@ -2,8 +2,9 @@
 
 Usage (repository root): ``python bench/bench_sync.py --profile S [--out bench/out/sync_S.json]``
 
-The sandbox enforces HubSpot's limits (190 requests per rolling 10 s, search 5/s) and our
-gateway paces to the same budgets. Measured: API calls per endpoint of a full sync; the minimum
+The sandbox runs in a child process (so the peak RSS reported is the engine's alone) and
+enforces HubSpot's limits (190 requests per rolling 10 s, search 5/s); our gateway paces to the
+same budgets. Measured: API calls per endpoint of a full sync; the minimum
 read calls for the records that matter (formula in ``read_floor``) and our ratio to it; write
 calls against ceil(changed / 100) per type; wall time against the floor the budget sets; 429s
 from our own pacing; a second full sync that must write nothing; peak RSS; and the baseline
@@ -15,19 +16,25 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import multiprocessing
 import resource
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import httpx
+import uvicorn
 from pydantic import SecretStr
 
 from config.settings import HubSpotSettings, Settings, StoreSettings
+from sandbox.app import create_app
 from sandbox.config import RateLimitConfig, SandboxConfig
 from sandbox.generator import generate
-from sandbox.server import serve_in_thread
+from sandbox.server import free_port
 from sandbox.state import SandboxState
 from sync.clock import FixedClock
 from sync.engine import SyncEngine
@@ -82,15 +89,47 @@ def baseline(gateway: Gateway) -> tuple[int, float]:
     return gateway.metrics.snapshot()["totals"]["calls"] - before, time.monotonic() - started
 
 
-def run(profile: str, seed: int) -> dict[str, Any]:
+def serve_sandbox(profile: str, seed: int, port: int) -> None:
+    """The child process: load the generated profile, serve it with HubSpot's rate limits."""
     state = SandboxState()
     state.bulk_load(generate(profile, seed))
     limits = RateLimitConfig(enabled=True, per_10s=190, search_per_s=5)
-    with serve_in_thread(SandboxConfig(rate_limits=limits), state) as sandbox, \
-            tempfile.TemporaryDirectory() as tmp:
+    uvicorn.run(create_app(SandboxConfig(rate_limits=limits), state), host="127.0.0.1",
+                port=port, log_level="warning")
+
+
+@contextmanager
+def sandbox_process(profile: str, seed: int, timeout_s: float = 300.0) -> Iterator[str]:
+    """Run the sandbox in a child process (forked before this process loads anything big, so
+    this process's peak RSS is the engine's); yields its URL."""
+    port = free_port()
+    child = multiprocessing.get_context("fork").Process(
+        target=serve_sandbox, args=(profile, seed, port), daemon=True)
+    child.start()
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            if not child.is_alive():
+                raise RuntimeError(f"the sandbox exited with code {child.exitcode}")
+            try:
+                if httpx.get(url + "/_sandbox/health", timeout=1.0).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("the sandbox did not answer in time")
+            time.sleep(0.2)
+        yield url
+    finally:
+        child.terminate()
+        child.join(10)
+
+
+def run(profile: str, seed: int) -> dict[str, Any]:
+    with sandbox_process(profile, seed) as url, tempfile.TemporaryDirectory() as tmp:
         settings = Settings(
-            hubspot=HubSpotSettings(access_token=SecretStr("sandbox-token"),
-                                    base_url=sandbox.url),
+            hubspot=HubSpotSettings(access_token=SecretStr("sandbox-token"), base_url=url),
             store=StoreSettings(url=f"sqlite:///{Path(tmp) / 'bench.db'}"),
         )
         store = Store.from_url(settings.store.url)
@@ -98,19 +137,31 @@ def run(profile: str, seed: int) -> dict[str, Any]:
         gateway = Gateway(settings.hubspot)
         engine = SyncEngine(settings, gateway=gateway, store=store,
                             clock=FixedClock(datetime.now(UTC)))
+        rss_before = _peak_rss_mb()
         started = time.monotonic()
         full = engine.full_sync()
         full_s = time.monotonic() - started
+        rss_full = _peak_rss_mb()
         floor = read_floor(store, settings)
+        started = time.monotonic()
         noop = engine.full_sync()
+        noop_s = time.monotonic() - started
         base_calls, base_s = baseline(gateway)
         result = summary(full, full_s, floor, noop, settings)
         result.update(profile=profile, baseline_calls=base_calls, baseline_s=round(base_s, 1),
-                      baseline_ratio=round(base_calls / max(result["read_calls"], 1), 2))
+                      baseline_ratio=round(base_calls / max(result["read_calls"], 1), 2),
+                      noop_s=round(noop_s, 1), records_read=full.records_read,
+                      pacing_waited_s=round(gateway.limiter.waited_s, 1),
+                      peak_rss_mb_before_sync=rss_before, peak_rss_mb_after_full_sync=rss_full)
         gateway.close()
         store.close()
-    result["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    result["peak_rss_mb"] = _peak_rss_mb()
     return result
+
+
+def _peak_rss_mb() -> int:
+    """This process's peak resident set (Linux reports KiB); the sandbox child is not in it."""
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
 
 
 def summary(full: RunReport, full_s: float, floor: dict[str, int], noop: RunReport,

@@ -12,7 +12,6 @@ returns a ``ReadOutcome`` (E2's incremental and targeted reads use the same path
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -27,6 +26,7 @@ from sync.clock import Clock, SystemClock
 from sync.engine import apply
 from sync.engine.checkpoints import FULL_SYNC, modified_since
 from sync.engine.full import read_full
+from sync.engine.lease import LEASE_S, LockLease
 from sync.engine.properties import OBJECT_TYPES
 from sync.engine.report import (
     ErrorKind,
@@ -42,7 +42,8 @@ from sync.store import Store
 
 __all__ = ["ReadOutcome", "Reader", "SyncEngine"]
 
-LOCK_LEASE_S = 3600.0
+LOCK_LEASE_S = LEASE_S
+"""The sync lock's lease (renewed by a heartbeat while a run holds it, see ``lease``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +75,7 @@ class SyncEngine:
         self.contract: CrmContract = settings.contract()
         self.terms = settings.terms()
         self.lock_name = f"sync:{gateway.token_fingerprint}"
+        self.lock_lease_s = LOCK_LEASE_S
 
     # -- E1 -----------------------------------------------------------------------------------
 
@@ -87,12 +89,11 @@ class SyncEngine:
         """Read everything that matters (``full.read_full``), reconcile the mirror, apply."""
 
         def read(started_at: datetime, dry: bool) -> ReadOutcome:
-            done = read_full(self.gateway, self.store, self.contract, self.settings.hubspot,
-                             write_mirror=not dry)
+            done = read_full(self.gateway, self.store, self.contract, write_mirror=not dry,
+                             page_size=self.settings.sync.search_page_size)
             stamp = started_at.isoformat()
             marks = {FULL_SYNC: stamp, **{modified_since(t): stamp for t in OBJECT_TYPES}}
-            overlay = {(r.object_type, r.object_id): r for r in done.expansion.all_records()}
-            return ReadOutcome(done.read, marks, overlay if dry else None, complete=True)
+            return ReadOutcome(done.read, marks, done.records, complete=True)
 
         return self.execute("full", trigger=trigger, as_of=as_of, dry_run=dry_run, read=read)
 
@@ -138,13 +139,10 @@ class SyncEngine:
         read: Reader | None = None,
     ) -> RunReport:
         """One run under the lock: read (when ``read`` is given), evaluate, push, commit."""
-        owner = uuid.uuid4().hex
-        if not self.store.try_lock(self.lock_name, owner, LOCK_LEASE_S):
-            raise SyncBusy(f"another sync holds {self.lock_name}")
-        try:
+        with LockLease(self.store, self.lock_name, lease_s=self.lock_lease_s) as held:
+            if not held:
+                raise SyncBusy(f"another sync holds {self.lock_name}")
             return _Run(self, kind, trigger, as_of or self.clock.today(), dry_run).go(read)
-        finally:
-            self.store.unlock(self.lock_name, owner)
 
 
 def _delegate(module: str, name: str) -> Callable[..., RunReport]:

@@ -29,10 +29,10 @@ from sync.engine.properties import OBJECT_TYPES, history_properties, read_proper
 from sync.gateway import AssociationLink, Gateway
 from sync.store import Store
 
-__all__ = ["Expansion", "expand", "fetch_records"]
+__all__ = ["LINKS", "Expansion", "expand", "fetch_records", "needed", "ref"]
 
 # (from type, to type, the primary type id of the pair or None)
-_LINKS: dict[str, tuple[tuple[str, int | None], ...]] = {
+LINKS: dict[str, tuple[tuple[str, int | None], ...]] = {
     "deals": (("companies", DEAL_TO_COMPANY_PRIMARY), ("subscriptions", None)),
     "contacts": (("companies", CONTACT_TO_COMPANY_PRIMARY),),
 }
@@ -72,17 +72,17 @@ def expand(
     for object_type, records in read.items():
         out.records.setdefault(object_type, {}).update((r.object_id, r) for r in records)
     wanted: dict[str, set[str]] = {"companies": set(), "subscriptions": set()}
-    for from_type, links in _LINKS.items():
+    for from_type, links in LINKS.items():
         by_id = out.records.get(from_type, {})
         for to_type, primary in links:
             if not by_id:
                 continue
             found = gateway.read_associations(from_type, to_type, list(by_id))
             for record_id, targets in found.items():
-                refs = tuple(_ref(link) for link in targets)
+                refs = tuple(ref(link) for link in targets)
                 if record_id in by_id:
                     by_id[record_id] = by_id[record_id].with_associations(to_type, refs)
-                wanted[to_type].update(_needed(refs, primary))
+                wanted[to_type].update(needed(refs, primary))
     for to_type, ids in wanted.items():
         missing = ids - out.records[to_type].keys()
         if not refetch and missing:
@@ -109,11 +109,11 @@ def fetch_records(
     return [from_crm(object_type, r) for r in result.succeeded]
 
 
-def _ref(link: AssociationLink) -> AssociationRef:
+def ref(link: AssociationLink) -> AssociationRef:
     return AssociationRef(link.to_id, tuple(sorted(set(link.type_ids))))
 
 
-def _needed(refs: tuple[AssociationRef, ...], primary: int | None) -> list[str]:
+def needed(refs: tuple[AssociationRef, ...], primary: int | None) -> list[str]:
     """The linked ids to fetch: the primary one when a link says so, else all of them."""
     if primary is not None:
         primaries = [r.to_id for r in refs if primary in r.type_ids]

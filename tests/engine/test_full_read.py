@@ -1,0 +1,134 @@
+"""The full read's call count and its two threads: one search walk per record kind, expansion at
+each batch's maximum, errors on either side stopping both."""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import date
+from typing import Any
+
+import pytest
+
+from sandbox.gen.profiles import Counts
+from sandbox.generator import generate_custom
+from sync.engine import SyncEngine, SyncError
+from sync.engine.full import check_search_limits, full_searches
+from sync.gateway import AssociationLink, Gateway, SearchPage
+from sync.gateway.gateway import ASSOC_READ, BATCH_READ, LIST, SEARCH
+from tests.engine.conftest import EngineFactory
+
+AS_OF = date(2026, 11, 1)
+COUNTS = Counts(contacts=700, companies=450, deals=450, subscriptions=450, members=12)
+
+
+def _floor(engine: SyncEngine) -> dict[str, int]:
+    """The fewest read calls for what the mirror now holds (the benchmark's formula)."""
+    c = engine.contract
+    names = [s.name for s in c.property_specs() if s.object_type == "companies"]
+    companies = list(engine.store.iter_records("companies"))
+    own = sum(1 for r in companies if any(r.properties.get(n) for n in names))
+    contacts = engine.store.count_records("contacts")
+    deals = engine.store.count_records("deals")
+    subs = engine.store.count_records("subscriptions")
+    return {
+        SEARCH: math.ceil(own / 200) + math.ceil(contacts / 200) + math.ceil(deals / 200),
+        ASSOC_READ: 2 * math.ceil(deals / 100) + math.ceil(contacts / 100),
+        BATCH_READ: math.ceil((len(companies) - own) / 100) + math.ceil(subs / 50),
+    }
+
+
+def _search_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == "full-read-search"]
+
+
+def test_full_read_makes_exactly_the_minimum_read_calls(make_engine: EngineFactory) -> None:
+    engine = make_engine(generate_custom(COUNTS, seed=5))
+
+    report = engine.full_sync(as_of=AS_OF)
+
+    assert report.status == "ok"
+    assert report.records_read["deals"] == COUNTS.deals
+    floor = _floor(engine)
+    assert floor[SEARCH] >= 5  # several pages and batches of each kind
+    assert floor[BATCH_READ] >= 10
+    reads = {k: n for k, n in report.api_calls.items() if "batch/update" not in k}
+    assert reads == floor
+    assert LIST not in report.api_calls
+    assert not _search_threads()
+
+
+def test_dry_run_reads_the_same_records_and_leaves_the_mirror_empty(
+    make_engine: EngineFactory,
+) -> None:
+    engine = make_engine(generate_custom(COUNTS, seed=5))
+
+    dry = engine.full_sync(as_of=AS_OF, dry_run=True)
+
+    assert engine.store.count_records("deals") == 0
+    real = engine.full_sync(as_of=AS_OF)
+    assert dry.records_read == real.records_read
+    assert sorted(p.object_id for p in dry.patches) == sorted(p.object_id for p in real.patches)
+
+
+class _FailingSearch(Gateway):
+    """The deals search fails on its first page."""
+
+    def search_all(self, object_type: str, filter_groups: Sequence[Mapping[str, Any]],
+                   properties: Sequence[str], *, limit: int = 200) -> Iterator[SearchPage]:
+        if object_type == "deals":
+            raise RuntimeError("search broke")
+        return super().search_all(object_type, filter_groups, properties, limit=limit)
+
+
+class _FailingExpansion(Gateway):
+    """Reading associations fails: the consumer side of the full read."""
+
+    def read_associations(self, from_type: str, to_type: str,
+                          ids: Sequence[str]) -> dict[str, list[AssociationLink]]:
+        raise RuntimeError("associations broke")
+
+
+@pytest.mark.parametrize("gateway_type", [_FailingSearch, _FailingExpansion])
+def test_a_failure_on_either_side_fails_the_run_and_stops_the_search_thread(
+    make_engine: EngineFactory, gateway_type: type[Gateway]
+) -> None:
+    base = make_engine(generate_custom(COUNTS, seed=5))
+    gateway = gateway_type(base.settings.hubspot)
+    engine = SyncEngine(base.settings, gateway=gateway, store=base.store, clock=base.clock)
+    try:
+        with pytest.raises(SyncError, match="broke"):
+            engine.full_sync(as_of=AS_OF)
+    finally:
+        gateway.close()
+    assert not _search_threads()
+    assert engine.store.try_lock(engine.lock_name, "next", 60)  # the lock was released
+
+
+def test_the_searches_fit_hubspot_limits_with_room_for_the_restart_filter(
+    make_engine: EngineFactory,
+) -> None:
+    engine = make_engine()
+    searches = full_searches(engine.contract)
+    assert [s.object_type for s in searches] == ["companies", "contacts", "deals"]
+    assert len(searches[0].groups) == 4  # members and carriers in one walk
+
+
+@pytest.mark.parametrize(
+    ("groups", "ok"),
+    [
+        ([{"filters": [{}] * 5}], True),  # 5 + the restart filter = 6
+        ([{"filters": [{}] * 6}], False),  # 7 in one group
+        ([{"filters": [{}]}] * 5, True),
+        ([{"filters": [{}]}] * 6, False),  # 6 groups
+        ([{"filters": [{}] * 3}] * 4 + [{"filters": [{}]}], True),  # 4 x 4 + 2 = 18
+        ([{"filters": [{}] * 3}] * 4 + [{"filters": [{}] * 2}], False),  # 4 x 4 + 3 = 19
+    ],
+)
+def test_check_search_limits(groups: list[dict[str, Any]], ok: bool) -> None:
+    if ok:
+        check_search_limits(groups)
+    else:
+        with pytest.raises(ValueError, match="limits"):
+            check_search_limits(groups)
