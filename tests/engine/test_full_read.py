@@ -72,6 +72,40 @@ def test_dry_run_reads_the_same_records_and_leaves_the_mirror_empty(
     assert sorted(p.object_id for p in dry.patches) == sorted(p.object_id for p in real.patches)
 
 
+class _OverlapProbe(Gateway):
+    """Holds the deals search until the expansion has made a call, and notes search threads."""
+
+    expanded: threading.Event
+    overlapped: bool = False
+    search_threads: set[str]
+
+    def search_all(self, object_type: str, filter_groups: Sequence[Mapping[str, Any]],
+                   properties: Sequence[str], *, limit: int = 200) -> Iterator[SearchPage]:
+        self.search_threads.add(threading.current_thread().name)
+        if object_type == "deals":  # a read that searched everything first would time out here
+            self.overlapped = self.expanded.wait(5)
+        return super().search_all(object_type, filter_groups, properties, limit=limit)
+
+    def read_associations(self, from_type: str, to_type: str,
+                          ids: Sequence[str]) -> dict[str, list[AssociationLink]]:
+        self.expanded.set()
+        return super().read_associations(from_type, to_type, ids)
+
+
+def test_expansion_runs_while_the_searches_are_still_walking(make_engine: EngineFactory) -> None:
+    base = make_engine(generate_custom(COUNTS, seed=5))
+    gateway = _OverlapProbe(base.settings.hubspot)
+    gateway.expanded, gateway.search_threads = threading.Event(), set()
+    engine = SyncEngine(base.settings, gateway=gateway, store=base.store, clock=base.clock)
+    try:
+        report = engine.full_sync(as_of=AS_OF)
+    finally:
+        gateway.close()
+    assert report.status == "ok"
+    assert gateway.overlapped
+    assert gateway.search_threads == {"full-read-search"}
+
+
 class _FailingSearch(Gateway):
     """The deals search fails on its first page."""
 
