@@ -125,3 +125,29 @@ def test_engine_run_is_refused_then_allowed_after_a_crashed_holder_lease(
         assert store.try_lock(engine.lock_name, "next-run", engine.lock_lease_s)
     finally:
         gateway.close()
+
+
+class _TakenOverStore(Store):
+    """Grants the first ``try_lock`` and refuses every later one (another owner took over)."""
+
+    calls = 0
+
+    def try_lock(self, name: str, owner: str, lease_s: float) -> bool:
+        self.calls += 1
+        return self.calls == 1
+
+
+def test_a_lease_taken_over_is_reported_lost_and_no_longer_renewed(tmp_path: Path) -> None:
+    store = _TakenOverStore.from_url(f"sqlite:///{tmp_path / 'other.db'}")
+    assert isinstance(store, _TakenOverStore)
+    store.migrate()
+    try:
+        lease = LockLease(store, NAME, interval_s=0.01)
+        with lease as held:
+            assert held
+            _wait_for(lambda: lease.lost)
+            time.sleep(0.05)  # several beats' time: the heartbeat must have stopped
+            assert store.calls == 2
+            assert lease.renewals == 0
+    finally:
+        store.close()
