@@ -134,9 +134,9 @@ def test_killed_mid_sync_then_restarted_matches_an_uninterrupted_run(tmp_path: P
         partial = len({e.object_id for e in written})
         assert 0 < partial < 250
         put_faults(a, [])
-        # The dead child's SQLite lease (1 h) must expire before anyone syncs again.
+        # The dead child's SQLite lock lease (60 s, no longer renewed) must expire first.
         late = Store.from_url(a.engine.settings.store.url,
-                              clock=lambda: datetime.now(UTC) + timedelta(hours=2))
+                              clock=lambda: datetime.now(UTC) + timedelta(minutes=2))
         restarted = SyncEngine(a.engine.settings, gateway=a.engine.gateway, store=late,
                                clock=a.clock)
         report = restarted.incremental_sync()
