@@ -92,6 +92,15 @@ def query_int(request: Request, name: str, default: int, maximum: int) -> int:
     return min(int(raw), maximum)
 
 
+def body_text(holder: dict[str, Any], name: str) -> str | None:
+    """An optional string field of a JSON body (``idProperty``...); 400 when it is not a string."""
+    value = holder.get(name)
+    if value is None or isinstance(value, str):
+        return value
+    raise ApiError(400, "VALIDATION_ERROR",
+                   f"Invalid input JSON: '{name}' must be a string, got {type(value).__name__}")
+
+
 def batch_inputs(body: Any) -> list[dict[str, Any]]:
     """The ``inputs`` list of a batch body: each an object, at most 100 of them."""
     if not isinstance(body, dict) or not isinstance(body.get("inputs"), list):

@@ -13,7 +13,15 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from sandbox.errors import ApiError
-from sandbox.http import Context, batch_inputs, context, json_response, read_json, utc_now_iso
+from sandbox.http import (
+    Context,
+    batch_inputs,
+    body_text,
+    context,
+    json_response,
+    read_json,
+    utc_now_iso,
+)
 from sandbox.render import record_json
 from sandbox.routes_objects import create_links, properties_of
 from sandbox.store import Record, TypeStore
@@ -42,7 +50,7 @@ def _with_trace(error: ApiError, item: dict[str, Any]) -> dict[str, Any]:
 async def _read(request: Request, ctx: Context, store: TypeStore, body: Any) -> Response:
     started = utc_now_iso()
     inputs = batch_inputs(body)
-    id_property = body.get("idProperty")
+    id_property = body_text(body, "idProperty")
     archived = request.query_params.get("archived", "false").lower() == "true"
     names = body.get("properties") or None
     history = body.get("propertiesWithHistory") or None
@@ -85,7 +93,7 @@ async def _update(request: Request, ctx: Context, store: TypeStore, body: Any) -
     results, errors = [], []
     for item in batch_inputs(body):
         try:
-            rec = ctx.state.get(store, str(item.get("id", "")), item.get("idProperty"))
+            rec = ctx.state.get(store, str(item.get("id", "")), body_text(item, "idProperty"))
             props = properties_of(item)
             ctx.state.update(store, rec, props, ctx.source_id)
         except ApiError as error:
@@ -99,8 +107,9 @@ async def _upsert(request: Request, ctx: Context, store: TypeStore, body: Any) -
     started = utc_now_iso()
     results, errors = [], []
     for item in batch_inputs(body):
-        key, id_property = str(item.get("id", "")), item.get("idProperty") or "hs_object_id"
+        key = str(item.get("id", ""))
         try:
+            id_property = body_text(item, "idProperty") or "hs_object_id"
             props = properties_of(item)
             rec: Record | None = store.find_unique(id_property, key) if key else None
             if rec is None:

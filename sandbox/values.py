@@ -55,13 +55,21 @@ def _clock() -> tuple[str, ...]:
     return _CLOCK
 
 
+# Epoch milliseconds of 0001-01-01 and of the last millisecond of 9999-12-31: the range a
+# timestamp can be rendered in. Beyond it a value is refused like any unparseable one.
+_MIN_MS = (_EPOCH_ORDINAL - 1) * -_DAY_MS
+_MAX_MS = (date(9999, 12, 31).toordinal() - _EPOCH_ORDINAL + 1) * _DAY_MS - 1
+
+
 def parse_ms(raw: str) -> int | None:
-    """Epoch milliseconds of an epoch-ms string, an ISO date or an ISO datetime; None if neither."""
+    """Epoch milliseconds of an epoch-ms string, an ISO date or an ISO datetime; None if neither
+    or if the moment lies outside years 1-9999 (so it can always be rendered)."""
     text = raw.strip()
     if not text:
         return None
     if text.lstrip("-").isdigit():
-        return int(text)
+        epoch_ms = int(text)
+        return epoch_ms if _MIN_MS <= epoch_ms <= _MAX_MS else None
     try:
         if len(text) == 10:
             day = date.fromisoformat(text)
@@ -71,7 +79,8 @@ def parse_ms(raw: str) -> int | None:
         return None
     if moment.tzinfo is None:  # HubSpot reads naive timestamps as UTC
         moment = moment.replace(tzinfo=UTC)
-    return int(moment.timestamp() * 1000)
+    epoch_ms = int(moment.timestamp() * 1000)
+    return epoch_ms if _MIN_MS <= epoch_ms <= _MAX_MS else None
 
 
 def to_number(raw: str) -> Decimal | None:

@@ -86,6 +86,52 @@ def test_date_property_must_be_midnight_utc(http: httpx.Client) -> None:
     assert _check(late, 400, "VALIDATION_ERROR")["errors"][0]["code"] == "INVALID_DATE"
 
 
+@pytest.mark.parametrize("moment", ["999999999999999999999999", "253402300800000",
+                                    "-62135596800001", "0001-01-01T00:00:00+05:00"])
+@pytest.mark.parametrize("path", ["/crm/v3/objects/deals",
+                                  "/crm/v3/objects/deals/batch/create"])
+def test_dates_beyond_year_9999_or_before_year_1_are_invalid_not_500(
+    http: httpx.Client, path: str, moment: str
+) -> None:
+    props = {"dealname": "Far", "createdate": moment, "closedate": moment}
+    if path.endswith("batch/create"):
+        response = http.post(path, json={"inputs": [{"properties": props}]})
+        assert response.status_code == 207, response.text
+        assert response.json()["errors"][0]["category"] == "VALIDATION_ERROR"
+        assert response.json()["results"] == []
+    else:
+        body = _check(http.post(path, json={"properties": props}), 400, "VALIDATION_ERROR")
+        assert {e["code"] for e in body["errors"]} == {"INVALID_DATE"}
+
+
+def test_last_renderable_millisecond_is_still_a_date(http: httpx.Client) -> None:
+    made = http.post("/crm/v3/objects/deals", json={"properties": {
+        "dealname": "Edge", "closedate": "253402300799999"}})
+    assert made.status_code == 201, made.text
+    assert made.json()["properties"]["closedate"] == "9999-12-31T23:59:59.999Z"
+
+
+@pytest.mark.parametrize("id_property", [["email"], {"email": 1}, 7])
+@pytest.mark.parametrize("action", ["read", "update", "upsert"])
+def test_id_property_that_is_not_a_string_is_400_not_500(
+    http: httpx.Client, action: str, id_property: Any
+) -> None:
+    item: dict[str, Any] = {"id": "1", "properties": {}}
+    body: dict[str, Any] = {"inputs": [item]}
+    if action == "read":
+        body["idProperty"] = id_property
+        _check(http.post(f"/crm/v3/objects/companies/batch/{action}", json=body), 400,
+               "VALIDATION_ERROR")
+        return
+    item["idProperty"] = id_property
+    response = http.post(f"/crm/v3/objects/companies/batch/{action}", json=body)
+    # Per-input problems of a batch write are reported per input, in a 207 (HubSpot's way).
+    assert response.status_code == 207, response.text
+    (error,) = response.json()["errors"]
+    assert error["category"] == "VALIDATION_ERROR"
+    assert "idProperty" in error["message"]
+
+
 def test_bool_values_are_checked(http: httpx.Client) -> None:
     http.post("/crm/v3/properties/companies/groups", json={"name": "g_bool", "label": "G"})
     made = http.post("/crm/v3/properties/companies", json={
