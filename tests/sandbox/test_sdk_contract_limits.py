@@ -1,11 +1,13 @@
 """Contract tests, continued: the official SDK, unchanged, meets the sandbox's limits.
 
 The 10,000-result search cap and a 429 with HubSpot's headers and body are seen through the
-SDK's own exceptions, as the worker would see them against a real portal.
+SDK's own exceptions, as the worker would see them against a real portal. The last test checks
+in raw HTTP what the SDK cannot send: ``properties`` given comma-separated.
 """
 
 from __future__ import annotations
 
+import httpx
 import orjson
 import pytest
 from hubspot import HubSpot
@@ -79,3 +81,20 @@ def test_sdk_lists_archived_records_and_property_groups() -> None:
     assert [r.id for r in live.results] == ["1", "3", "4"]
     assert [(r.id, r.archived) for r in gone.results] == [("2", True)]
     assert "companyinformation" in {g.name for g in groups.results}
+
+
+def test_list_properties_comma_separated_or_repeated_and_search_skips_archived() -> None:
+    state = SandboxState()
+    state.bulk_load(companies(4))
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    with serve_in_thread(config(), state) as running, httpx.Client(
+            base_url=running.url, headers=headers, timeout=10) as http:
+        assert http.delete("/crm/v3/objects/companies/2").status_code == 204
+        comma = http.get("/crm/v3/objects/companies?properties=name,domain&limit=2").json()
+        repeated = http.get(
+            "/crm/v3/objects/companies?properties=name&properties=domain&limit=2").json()
+        found = http.post("/crm/v3/objects/companies/search", json={"limit": 10}).json()
+    assert comma == repeated
+    assert {"name", "domain"} <= set(comma["results"][0]["properties"])
+    assert "partner_tier" not in comma["results"][0]["properties"]
+    assert (found["total"], [r["id"] for r in found["results"]]) == (3, ["1", "3", "4"])
