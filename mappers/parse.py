@@ -20,6 +20,7 @@ __all__ = [
     "INVALID_DATE",
     "INVALID_ENUM",
     "INVALID_NUMBER",
+    "MAX_DECIMAL",
     "Invalid",
     "parse_bool",
     "parse_date",
@@ -42,6 +43,9 @@ _DAY_MS = 86_400_000
 # Python's date range, in epoch ms: anything outside is not a date HubSpot could hold.
 _MIN_MS = (date.min - _EPOCH).days * _DAY_MS
 _MAX_MS = ((date.max - _EPOCH).days + 1) * _DAY_MS - 1
+_MAX_DECIMAL_EXPONENT = 15
+MAX_DECIMAL = Decimal(10) ** _MAX_DECIMAL_EXPONENT
+"""Numbers are usable below this magnitude (a quadrillion, far above any real MRR)."""
 _TRUE = frozenset({"true", "yes", "1", "on"})
 _FALSE = frozenset({"false", "no", "0", "off"})
 
@@ -119,7 +123,8 @@ def _epoch_ms(text: str) -> int | Invalid:
 
 
 def parse_decimal(raw: str | None) -> Decimal | Invalid | None:
-    """A finite Decimal (plain or exponent notation); NaN, infinities and text are invalid."""
+    """A finite Decimal (plain or exponent notation) below ``MAX_DECIMAL`` in magnitude; NaN,
+    infinities, text and larger numbers are invalid."""
     text = parse_text(raw)
     if text is None:
         return None
@@ -127,7 +132,11 @@ def parse_decimal(raw: str | None) -> Decimal | Invalid | None:
         number = Decimal(text)
     except (InvalidOperation, ValueError):
         return Invalid(INVALID_NUMBER, text)
-    return number if number.is_finite() else Invalid(INVALID_NUMBER, text)
+    if not number.is_finite() or (number and number.adjusted() >= _MAX_DECIMAL_EXPONENT):
+        # Why the bound: money is rounded to cents within Decimal's 28 digits; a typo'd 30-digit
+        # MRR would make that rounding raise and fail the whole run instead of this record.
+        return Invalid(INVALID_NUMBER, text)
+    return number
 
 
 def parse_bool(raw: str | None) -> bool | Invalid | None:

@@ -98,7 +98,14 @@ def test_parse_decimal(raw: str, expected: Decimal) -> None:
     assert parse_decimal(raw) == expected
 
 
-@pytest.mark.parametrize("raw", ["NaN", "Infinity", "-inf", "12,50", "1,234.00", "ten", "1.2.3"])
+def test_parse_decimal_accepts_just_below_the_bound() -> None:
+    assert parse_decimal("999999999999999.99") == Decimal("999999999999999.99")
+    assert parse_decimal("-999999999999999") == Decimal("-999999999999999")
+    assert parse_decimal("0E+40") == Decimal(0)
+
+
+@pytest.mark.parametrize("raw", ["NaN", "Infinity", "-inf", "12,50", "1,234.00", "ten", "1.2.3",
+                                 "1000000000000000", "-1E+15", "1" + "0" * 30, "1e999999"])
 def test_parse_decimal_bad_values_are_problems(raw: str) -> None:
     result = parse_decimal(raw)
     assert isinstance(result, Invalid)
