@@ -129,8 +129,14 @@ class AdminApi:
         except Exception as exc:
             if is_busy(exc):
                 return _error(409, "another sync is running", **{"Retry-After": "30"})
+            if isinstance(exc, LookupError):  # e.g. a member code that names nobody
+                return _error(404, str(exc) or "not found")
             log.exception("admin resync failed")
-            return _error(500, f"resync failed: {type(exc).__name__}")
+            # A run that started and failed is in the run log: say which, so it can be read.
+            failed = getattr(getattr(exc, "report", None), "run_id", None)
+            extra = {"run_id": failed} if isinstance(failed, int) else {}
+            return JSONResponse({"error": f"resync failed: {type(exc).__name__}", **extra},
+                                status_code=500)
         if self.observe_run is not None:
             self.observe_run(report)
         return Response(

@@ -56,11 +56,14 @@ class FakeEngine:
         self.busy = False
         self.bad: set[tuple[str, str]] = set()
         self.refused: set[tuple[str, str]] = set()
+        self.raises: Exception | None = None  # raised by the next run, as the engine would
         self._ids = itertools.count(1)
 
     def _run(self, kind: str, arg: Any, records: Sequence[tuple[str, str]] = ()) -> FakeReport:
         if self.busy:
             raise SyncBusy("sync:portal")
+        if self.raises is not None:
+            raise self.raises
         self.calls.append((kind, arg))
         now = self.clock.now()
         if self.bad & set(records):

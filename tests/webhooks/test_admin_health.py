@@ -85,6 +85,29 @@ async def test_resync_while_busy_is_409(client: httpx.AsyncClient, engine: FakeE
     assert response.status_code == 409
 
 
+async def test_resync_of_an_unknown_member_is_404(
+    client: httpx.AsyncClient, engine: FakeEngine
+) -> None:
+    from sync.engine.targeted import MemberNotFound
+
+    engine.raises = MemberNotFound("no member company has code or id 'NOBODY'")
+    response = await client.post("/admin/resync", json={"member": "NOBODY"}, headers=AUTH)
+    assert response.status_code == 404
+    assert "NOBODY" in response.json()["error"]
+
+
+async def test_failed_resync_names_its_run(client: httpx.AsyncClient, engine: FakeEngine) -> None:
+    from types import SimpleNamespace
+
+    from sync.engine.report import SyncError
+
+    failed = SimpleNamespace(run_id=41)
+    engine.raises = SyncError("HubSpot answered 503", "hubspot", failed)  # type: ignore[arg-type]
+    response = await client.post("/admin/resync", json={"all": True}, headers=AUTH)
+    assert response.status_code == 500
+    assert response.json() == {"error": "resync failed: SyncError", "run_id": 41}
+
+
 async def test_runs_list_and_detail(client: httpx.AsyncClient, store: Store) -> None:
     from policies.model import Problem
 
