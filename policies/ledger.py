@@ -29,6 +29,14 @@ from policies.reasons import ProblemCode, Reason
 
 __all__ = ["DealBook"]
 
+# An MRR is usable below a quadrillion in magnitude (the mappers' bound too): far above any real
+# amount, and small enough that rounding it to cents stays inside Decimal's precision.
+_MAX_MRR_EXPONENT = 15
+
+
+def _usable_mrr(amount: Decimal) -> bool:
+    return amount.is_finite() and (not amount or amount.adjusted() < _MAX_MRR_EXPONENT)
+
 _ZERO = Decimal("0")
 
 
@@ -171,6 +179,10 @@ class DealBook:
             return None
         if not sub.mrr_history:
             self._problem("subscription", sid, ProblemCode.SUBSCRIPTION_WITHOUT_MRR)
+            return None
+        if not all(_usable_mrr(change.amount) for change in sub.mrr_history):
+            # NaN, infinity or a typo'd 20-digit amount would make cent rounding raise.
+            self._problem("subscription", sid, ProblemCode.SUBSCRIPTION_WITHOUT_MRR, "unusable MRR")
             return None
         return sub
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import pytest
+
 from policies.model import (
     Attribution,
     ProgramResult,
@@ -62,3 +64,17 @@ def test_r1_r2_r5_r7_each_bad_record_gets_its_code_and_the_rest_is_evaluated() -
     assert ("deal", "no-reason", "override_without_reason") in problems
     # The good request is unaffected by its neighbours.
     assert reg(result, RecordKind.COMPANY, "1").registered_to == "A"
+
+
+@pytest.mark.parametrize("amount", ["NaN", "Infinity", "-Infinity", "1e15", "1e30"])
+def test_r7_3_an_unusable_mrr_is_reported_not_raised(amount: str) -> None:
+    prog = program(
+        partner("A"),
+        requesting_company("1", "acme.com", "A", "2024-01-01"),
+        deal("D", "1", "2024-02-01", subs=("bad", "ok")),
+        subscription("bad", "2024-02-01", amount),
+        subscription("ok", "2024-02-01", "999999999999999.99"),  # just below the bound
+    )
+    result = evaluate(prog, "2024-02-01")
+    assert ("subscription", "bad", "subscription_without_mrr") in _problems(result)
+    assert result.deals["D"].earned == Decimal("200000000000000.00")
