@@ -37,6 +37,7 @@ class Reason(StrEnum):
     REGISTRATION_CONVERTED = "registration_converted"  # R2.8: an earlier close converted it
     DOMAIN_MISMATCH = "domain_mismatch"  # R5.1: the sharer holds another domain of the company
     CO_SELLING = "co_selling"  # R4.3, R5.2
+    OVERRIDE_WITHOUT_REASON = "override_without_reason"  # R5.5: the override was ignored
     MISSING_CREATE_DATE = "missing_create_date"  # R4: a shared deal needs its create date
 
 

@@ -266,6 +266,9 @@ class Sweep:
         )
         if found.attribution is Attribution.UNATTRIBUTED and resolution.domain is None:
             found = Attributed(Attribution.UNATTRIBUTED, resolution.reason)
+        if found.attribution is Attribution.UNATTRIBUTED and _override_lacks_reason(deal):
+            # R5.5: the admin meant an override; say on the deal why it did not take.
+            found = Attributed(Attribution.UNATTRIBUTED, Reason.OVERRIDE_WITHOUT_REASON)
         if found.claim is not None:  # R2.8: the registration converts at c
             found.claim.converted_at = c
             self.book.end_changed(found.claim)
@@ -283,3 +286,9 @@ class Sweep:
             )
             return None
         return self.lookup_member(deal.override_code, "deal", deal.deal_id)
+
+
+def _override_lacks_reason(deal: Deal) -> bool:
+    """R5.5: an override code is set but its reason is empty (reported as a Problem too)."""
+    code, reason = deal.override_code, deal.override_reason
+    return bool(code and code.strip()) and not (reason and reason.strip())

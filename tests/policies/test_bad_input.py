@@ -66,6 +66,22 @@ def test_r1_r2_r5_r7_each_bad_record_gets_its_code_and_the_rest_is_evaluated() -
     assert reg(result, RecordKind.COMPANY, "1").registered_to == "A"
 
 
+def test_r5_5_an_override_without_reason_is_named_on_an_otherwise_unattributed_deal() -> None:
+    prog = program(
+        partner("A"),
+        requesting_company("4", "gamma.com", "A", "2024-01-04"),
+        requesting_company("5", "delta.com", "NOPE", "2024-01-04"),  # nobody holds delta.com
+        deal("no-reason", "5", "2024-02-01", override_code="A", override_reason=""),
+        deal("with-reason", "5", "2024-02-01", override_code="A", override_reason="best partner"),
+    )
+    result = evaluate(prog, "2024-03-01")
+    ignored = result.deals["no-reason"]
+    assert (ignored.attribution, ignored.attribution_reason, ignored.attributed_to) == (
+        Attribution.UNATTRIBUTED, "override_without_reason", None)
+    honoured = result.deals["with-reason"]
+    assert (honoured.attribution, honoured.attributed_to) == (Attribution.OVERRIDE, "A")
+
+
 @pytest.mark.parametrize("amount", ["NaN", "Infinity", "-Infinity", "1e15", "1e30"])
 def test_r7_3_an_unusable_mrr_is_reported_not_raised(amount: str) -> None:
     prog = program(
