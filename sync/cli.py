@@ -129,15 +129,34 @@ EXIT_OK, EXIT_RUN_FAILED, EXIT_SETTINGS, EXIT_AUTH, EXIT_UNREACHABLE = 0, 1, 2, 
 
 
 def _runtime() -> Any:
-    """Settings -> runtime; a settings error prints the message naming the setting, exit 2."""
+    """Settings -> logging and runtime. A settings error prints the message naming the setting
+    (exit 2); a store that cannot be opened exits 4. ``_end_logging()`` undoes the logging."""
     from config.settings import SettingsError, load_settings
-    from sync.runtime import build_runtime
+    from sync.logs import configure_logging
+    from sync.runtime import StoreUnavailable, build_runtime
 
     try:
-        return build_runtime(load_settings())
-    except SettingsError as exc:
+        settings = load_settings()
+        configure_logging(settings)  # the engine logs one line per run (JSON off a terminal)
+        return build_runtime(settings)
+    except StoreUnavailable as exc:
+        _end_logging()
+        typer.echo(f"error: {exc}\nfix: check PARTNER_SYNC_STORE__URL: the database must be up "
+                   "and reachable with those credentials", err=True)
+        raise typer.Exit(EXIT_UNREACHABLE) from None
+    except (SettingsError, ValueError) as exc:
+        _end_logging()
         typer.echo(f"settings error: {exc}", err=True)
         raise typer.Exit(EXIT_SETTINGS) from None
+
+
+def _end_logging() -> None:
+    """Remove the handler ``configure_logging`` installed (its stream may close before exit)."""
+    import logging
+
+    root = logging.getLogger()
+    for handler in [h for h in root.handlers if h.get_name() == "partner-sync"]:
+        root.removeHandler(handler)
 
 
 def _stop(exc: Exception) -> NoReturn:
@@ -170,6 +189,7 @@ def init() -> None:
         _stop(exc)
     finally:
         runtime.close()
+        _end_logging()
     typer.echo(
         f"created {len(report.groups_created)} group(s) and "
         f"{len(report.properties_created)} propert(ies); "
@@ -203,6 +223,7 @@ def sync(
         _stop(exc)
     finally:
         runtime.close()
+        _end_logging()
     _print_report(report, as_json)
     if report.status != "ok":
         raise typer.Exit(EXIT_RUN_FAILED)

@@ -28,6 +28,7 @@ __all__ = [
     "configure_logging",
     "log_run_summary",
     "redact",
+    "run_summary",
     "secret_values",
 ]
 

@@ -40,17 +40,18 @@ def _remote(scope: ResyncScope, remote: str, admin_token: str | None, as_json: b
     raise typer.Exit(int(ExitCode.OK if status == "ok" else ExitCode.FAILURES))
 
 
-def _local_run(settings: Settings, scope: ResyncScope) -> Any:
+def _local_run(settings: Settings, scope: ResyncScope, as_json: bool) -> Any:
     # Lazy: the engine pulls in the SDK and SQLAlchemy, which --help should not pay for.
-    from sync.engine import SyncEngine
-    from sync.gateway import Gateway
-    from sync.store import Store
+    from sync.runtime import StoreUnavailable, build_runtime
 
-    store = Store.from_url(settings.store.url)
-    store.migrate()
-    gateway = Gateway(settings.hubspot)
     try:
-        engine = SyncEngine(settings, gateway=gateway, store=store)
+        runtime = build_runtime(settings)
+    except StoreUnavailable as exc:
+        fail(str(exc), "check PARTNER_SYNC_STORE__URL: the database must be up and reachable "
+             "with those credentials (docs/troubleshooting.md)", ExitCode.UNREACHABLE,
+             as_json=as_json)
+    try:
+        engine = runtime.engine
         runs: dict[str, Callable[[], Any]] = {
             "all": lambda: engine.full_sync(trigger="admin"),
             "type": lambda: engine.resync_type(scope.object_type or ""),
@@ -59,13 +60,12 @@ def _local_run(settings: Settings, scope: ResyncScope) -> Any:
         }
         return runs[scope.kind]()
     finally:
-        gateway.close()
-        store.close()
+        runtime.close()
 
 
 def _local(scope: ResyncScope, as_json: bool) -> None:
     from sync.engine import SyncBusy, SyncError
-    from sync.logs import configure_logging, log_run_summary
+    from sync.logs import configure_logging, run_summary
 
     settings = load_settings_or_exit(as_json=as_json)
     if settings.hubspot.access_token is None:
@@ -73,8 +73,8 @@ def _local(scope: ResyncScope, as_json: bool) -> None:
              "(docs/connecting-a-portal.md), or use --remote", ExitCode.AUTH, as_json=as_json)
     handler = configure_logging(settings)
     try:
-        report = _local_run(settings, scope)
-        summary = log_run_summary(report)
+        report = _local_run(settings, scope, as_json)  # the engine logs the run's line
+        summary = run_summary(report)
     except SyncBusy as exc:
         fail(str(exc), "another sync is running; retry when it has finished", ExitCode.FAILURES,
              as_json=as_json)

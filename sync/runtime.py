@@ -3,7 +3,8 @@
 ``build_runtime(settings)`` is what the CLI, ``serve`` and the demo call. Without a token the
 worker talks to a sandbox: the configured ``base_url`` when it is not HubSpot's, or the
 ``sandbox=(url, token)`` the caller started (the demo). With neither it raises ``SettingsError``
-naming ``PARTNER_SYNC_HUBSPOT__ACCESS_TOKEN`` and pointing at ``partner-sync demo``.
+naming ``PARTNER_SYNC_HUBSPOT__ACCESS_TOKEN`` and pointing at ``partner-sync demo``; a store
+that cannot be opened raises ``StoreUnavailable`` (a ``SettingsError``).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from sync.engine import SyncEngine
 from sync.gateway import Gateway
 from sync.store import Store
 
-__all__ = ["SANDBOX_TOKEN", "Runtime", "build_runtime", "hubspot_target"]
+__all__ = ["SANDBOX_TOKEN", "Runtime", "StoreUnavailable", "build_runtime", "hubspot_target"]
 
 SANDBOX_TOKEN = "sandbox-token"  # the sandbox's default bearer token (sandbox.config)
 NO_TARGET = (
@@ -26,6 +27,10 @@ NO_TARGET = (
     "against the built-in sandbox, or set PARTNER_SYNC_HUBSPOT__ACCESS_TOKEN to a private-app "
     "token (and PARTNER_SYNC_HUBSPOT__BASE_URL for a sandbox)."
 )
+
+
+class StoreUnavailable(SettingsError):
+    """The store named by ``PARTNER_SYNC_STORE__URL`` cannot be opened or migrated (exit 4)."""
 
 
 @dataclass(slots=True)
@@ -68,6 +73,6 @@ def build_runtime(
     except Exception as exc:
         gateway.close()
         store.close()
-        raise SettingsError(f"PARTNER_SYNC_STORE__URL: cannot open the store: {exc}") from exc
+        raise StoreUnavailable(f"PARTNER_SYNC_STORE__URL: cannot open the store: {exc}") from exc
     engine = SyncEngine(settings, gateway=gateway, store=store, clock=clock)
     return Runtime(settings, gateway, store, engine)

@@ -4,7 +4,8 @@ Every run takes the store lock ``sync:<portal>`` (``SyncBusy`` when another run 
 opens a run in the run log, reads (or not), evaluates the mirror at ``as_of`` (the clock's UTC
 date by default), pushes the patches unless ``dry_run``, and ends with ONE store transaction
 (``apply.commit``). A HubSpot failure that stops a run is logged as a failed run and raised as
-``SyncError`` (``kind`` says auth / unreachable / hubspot).
+``SyncError`` (``kind`` says auth / unreachable / hubspot). Every run, finished or failed,
+logs one line with its totals (``sync.logs.log_run_summary``, logger ``partner_sync.runs``).
 
 Read strategies plug in through ``execute(kind, read=...)``: ``read(started_at, dry_run)``
 returns a ``ReadOutcome`` (E2's incremental and targeted reads use the same path).
@@ -38,6 +39,7 @@ from sync.engine.report import (
 )
 from sync.engine.setup import InitReport, init_portal
 from sync.gateway import AuthError, Gateway, HubSpotError
+from sync.logs import log_run_summary
 from sync.store import Store
 
 __all__ = ["ReadOutcome", "Reader", "SyncEngine"]
@@ -165,8 +167,19 @@ class _Run:
         self.read = ReadOutcome({})
 
     def go(self, read: Reader | None) -> RunReport:
+        """Run the steps; every run, finished or failed, logs one line with its totals."""
         try:
-            return self._steps(read)
+            report = self._guarded(read)
+        except SyncError as exc:
+            if exc.report is not None:
+                log_run_summary(exc.report)
+            raise
+        log_run_summary(report)
+        return report
+
+    def _guarded(self, read: Reader | None) -> RunReport:
+        try:
+            return self._run_steps(read)
         except AuthError as exc:
             self._fail(str(exc), "auth", exc)
         except HubSpotError as exc:
@@ -176,7 +189,7 @@ class _Run:
             self._fail(f"{type(exc).__name__}: {exc}", "internal", exc)
         raise AssertionError("unreachable")  # pragma: no cover - _fail always raises
 
-    def _steps(self, read: Reader | None) -> RunReport:
+    def _run_steps(self, read: Reader | None) -> RunReport:
         e = self.e
         if read is not None:
             self.read = read(self.started_at, self.dry_run)
