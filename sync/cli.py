@@ -214,11 +214,16 @@ def sync(
     except ValueError:
         typer.echo(f"error: --as-of must be YYYY-MM-DD, got {as_of!r}", err=True)
         raise typer.Exit(EXIT_SETTINGS) from None
+    from sync.output import activity
+
     runtime = _runtime()
     try:
         engine = runtime.engine
         run = engine.full_sync if full else engine.incremental_sync
-        report = run(as_of=when, dry_run=dry_run, trigger="cli")
+        calls = runtime.gateway.metrics.snapshot
+        with activity("full sync" if full else "incremental sync",
+                      lambda: int(calls()["totals"]["calls"])):
+            report = run(as_of=when, dry_run=dry_run, trigger="cli")
     except (SyncError, SyncBusy) as exc:
         _stop(exc)
     finally:

@@ -35,6 +35,7 @@ __all__ = [
 MASK = "***"
 MIN_SECRET_CHARS = 4  # shorter configured "secrets" would mask ordinary words
 RUN_LOGGER = "partner_sync.runs"
+_CHATTY = ("httpx", "httpcore")  # libraries that log each request at INFO
 
 _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     # HubSpot private-app and personal access keys: pat-na1-1234abcd-..., pat-eu1-...
@@ -175,6 +176,10 @@ def configure_logging(
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level)
+    # httpx logs every request at INFO: one line per HubSpot call would drown the run lines.
+    for chatty in _CHATTY:
+        logging.getLogger(chatty).setLevel(logging.DEBUG if level <= logging.DEBUG
+                                           else max(level, logging.WARNING))
     return handler
 
 

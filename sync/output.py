@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import enum
 import sys
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, NoReturn
 
@@ -25,6 +26,7 @@ from config.settings import Settings, SettingsError, load_settings
 
 __all__ = [
     "ExitCode",
+    "activity",
     "console",
     "emit_json",
     "fail",
@@ -96,3 +98,39 @@ def progress(description: str, total: int | None) -> Iterator[Any]:
             bar.advance(task, step)
 
         yield advance
+
+
+@contextmanager
+def activity(
+    description: str,
+    count: Callable[[], int],
+    *,
+    out: Console | None = None,
+    interval_s: float = 0.2,
+) -> Iterator[None]:
+    """A live bar on stderr while work of unknown size runs (a sync): ``count()`` (e.g. the
+    HubSpot calls so far) and the elapsed time, refreshed every ``interval_s`` by a thread that
+    ends with the block. Nothing is drawn and no thread starts unless ``out`` (default: the
+    stderr console) is a terminal."""
+    target = out if out is not None else console()
+    if not target.is_terminal:
+        yield
+        return
+    bar = Progress(TextColumn("{task.description}"), BarColumn(),
+                   TextColumn("{task.completed} HubSpot calls"), TimeElapsedColumn(),
+                   console=target, transient=True)
+    done = threading.Event()
+    with bar:
+        task = bar.add_task(description, total=None)
+
+        def refresh() -> None:
+            while not done.wait(interval_s):
+                bar.update(task, completed=count())
+
+        worker = threading.Thread(target=refresh, name="cli-activity", daemon=True)
+        worker.start()
+        try:
+            yield
+        finally:
+            done.set()
+            worker.join()

@@ -74,3 +74,13 @@ def test_unopenable_store_exits_4_naming_the_setting(
         assert "PARTNER_SYNC_STORE__URL" in result.stderr
         assert "Traceback" not in result.output
         assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_http_requests_are_not_logged_one_line_each(portal: RunningSandbox, store_url: str) -> None:
+    result = runner.invoke(app, ["sync", "--full"], env=env_for(portal.url, store_url))
+
+    assert result.exit_code == 0, result.output
+    loggers = [orjson.loads(line)["logger"] for line in result.stderr.splitlines()
+               if line.startswith("{")]
+    assert loggers.count("partner_sync.runs") == 1
+    assert not [name for name in loggers if name.startswith(("httpx", "httpcore"))]
