@@ -159,16 +159,28 @@ def _end_logging() -> None:
         root.removeHandler(handler)
 
 
+_FIXES = {
+    "auth": "set PARTNER_SYNC_HUBSPOT__ACCESS_TOKEN to the private app's current token (its Auth "
+            "tab) with the scopes in docs/connecting-a-portal.md; `partner-sync doctor` lists "
+            "what is missing",
+    "unreachable": "check PARTNER_SYNC_HUBSPOT__BASE_URL and the network (DNS, proxy, "
+                   "firewall); `partner-sync doctor` tests the connection",
+    "busy": "another sync is running (maybe on another replica): retry when it has finished",
+}
+_OTHER_FIX = "run `partner-sync doctor`; docs/troubleshooting.md lists every error and its fix"
+
+
 def _stop(exc: Exception) -> NoReturn:
-    """Print why a run stopped and exit with its code (3 auth/scope, 4 unreachable, else 1)."""
+    """Print why a run stopped and how to fix it; exit 3 auth/scope, 4 unreachable, else 1."""
     from sync.engine import SyncBusy, SyncError
 
-    code = EXIT_RUN_FAILED
+    code, kind = EXIT_RUN_FAILED, "busy"
     if isinstance(exc, SyncError):
-        code = {"auth": EXIT_AUTH, "unreachable": EXIT_UNREACHABLE}.get(exc.kind, code)
+        kind = exc.kind
+        code = {"auth": EXIT_AUTH, "unreachable": EXIT_UNREACHABLE}.get(kind, code)
     elif not isinstance(exc, SyncBusy):
         raise exc
-    typer.echo(f"error: {exc}", err=True)
+    typer.echo(f"error: {exc}\nfix: {_FIXES.get(kind, _OTHER_FIX)}", err=True)
     raise typer.Exit(code)
 
 

@@ -35,7 +35,8 @@ __all__ = [
 MASK = "***"
 MIN_SECRET_CHARS = 4  # shorter configured "secrets" would mask ordinary words
 RUN_LOGGER = "partner_sync.runs"
-_CHATTY = ("httpx", "httpcore")  # libraries that log each request at INFO
+# Libraries that log each request (or each store open) at INFO.
+_CHATTY = ("httpx", "httpcore", "alembic.runtime.migration")
 
 _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     # HubSpot private-app and personal access keys: pat-na1-1234abcd-..., pat-eu1-...

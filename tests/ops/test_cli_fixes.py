@@ -1,0 +1,60 @@
+"""`init` and `sync` failures through typer's runner: the exit code and a `fix:` line that
+names what to change (no token, bad token, unreachable portal, bad settings)."""
+
+from __future__ import annotations
+
+import pytest
+from typer.testing import CliRunner
+
+from sandbox.server import RunningSandbox, free_port
+from sync.cli import app
+
+from .conftest import env_for
+
+runner = CliRunner()
+WRONG = "pat-na1-99999999-8888-7777-6666-555555555555"
+
+
+@pytest.mark.parametrize("args", [["init"], ["sync", "--full"]])
+def test_rejected_token_exits_3_naming_the_token_setting(
+    args: list[str], portal: RunningSandbox, store_url: str
+) -> None:
+    env = env_for(portal.url, store_url, PARTNER_SYNC_HUBSPOT__ACCESS_TOKEN=WRONG)
+
+    result = runner.invoke(app, args, env=env)
+
+    assert result.exit_code == 3, result.output
+    assert "fix: set PARTNER_SYNC_HUBSPOT__ACCESS_TOKEN" in result.stderr
+    assert WRONG not in result.output
+
+
+@pytest.mark.parametrize("args", [["init"], ["sync"]])
+def test_unreachable_portal_exits_4_naming_the_base_url(args: list[str], store_url: str) -> None:
+    env = env_for(f"http://127.0.0.1:{free_port()}", store_url,
+                  PARTNER_SYNC_HUBSPOT__MAX_ATTEMPTS="1")
+
+    result = runner.invoke(app, args, env=env)
+
+    assert result.exit_code == 4, result.output
+    assert "fix: check PARTNER_SYNC_HUBSPOT__BASE_URL" in result.stderr
+
+
+@pytest.mark.parametrize("args", [["init"], ["sync"]])
+def test_bad_setting_exits_2_naming_it(args: list[str], store_url: str) -> None:
+    env = env_for("http://127.0.0.1:1", store_url, PARTNER_SYNC_HUBSPOT__RATE_LIMIT_PER_10S="x")
+
+    result = runner.invoke(app, args, env=env)
+
+    assert result.exit_code == 2, result.output
+    assert "PARTNER_SYNC_HUBSPOT__RATE_LIMIT_PER_10S" in result.stderr
+
+
+def test_no_token_for_init_points_at_the_demo_and_the_setting(store_url: str) -> None:
+    env = env_for("https://api.hubapi.com", store_url)
+    del env["PARTNER_SYNC_HUBSPOT__ACCESS_TOKEN"]
+
+    result = runner.invoke(app, ["init"], env=env)
+
+    assert result.exit_code == 2, result.output
+    assert "partner-sync demo" in result.stderr
+    assert "PARTNER_SYNC_HUBSPOT__ACCESS_TOKEN" in result.stderr
