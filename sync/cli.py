@@ -185,7 +185,9 @@ def _stop(exc: Exception) -> NoReturn:
 
 
 @app.command()
-def init() -> None:
+def init(
+    as_json: bool = typer.Option(False, "--json", help="print what was created as JSON"),
+) -> None:
     """Create the property group and every custom property in HubSpot (idempotent)."""
     from sync.engine import SyncBusy, SyncError
     from sync.gateway import AuthError, HubSpotError
@@ -202,6 +204,11 @@ def init() -> None:
     finally:
         runtime.close()
         _end_logging()
+    if as_json:
+        from sync.output import emit_json
+
+        emit_json(report.to_dict())
+        return
     typer.echo(
         f"created {len(report.groups_created)} group(s) and "
         f"{len(report.properties_created)} propert(ies); "

@@ -3,13 +3,15 @@ names what to change (no token, bad token, unreachable portal, bad settings)."""
 
 from __future__ import annotations
 
+import orjson
 import pytest
 from typer.testing import CliRunner
 
-from sandbox.server import RunningSandbox, free_port
+from sandbox.config import SandboxConfig
+from sandbox.server import RunningSandbox, free_port, serve_in_thread
 from sync.cli import app
 
-from .conftest import env_for
+from .conftest import TOKEN, env_for
 
 runner = CliRunner()
 WRONG = "pat-na1-99999999-8888-7777-6666-555555555555"
@@ -58,3 +60,18 @@ def test_no_token_for_init_points_at_the_demo_and_the_setting(store_url: str) ->
     assert result.exit_code == 2, result.output
     assert "partner-sync demo" in result.stderr
     assert "PARTNER_SYNC_HUBSPOT__ACCESS_TOKEN" in result.stderr
+
+
+def test_init_json_lists_what_it_created_then_nothing(store_url: str) -> None:
+    with serve_in_thread(SandboxConfig(token=TOKEN)) as bare:
+        env = env_for(bare.url, store_url)
+        first = runner.invoke(app, ["init", "--json"], env=env)
+        second = runner.invoke(app, ["init", "--json"], env=env)
+
+    assert first.exit_code == 0, first.output
+    created = orjson.loads(first.stdout)
+    assert created["groups_created"]
+    assert created["properties_created"]
+    again = orjson.loads(second.stdout)
+    assert (again["groups_created"], again["properties_created"]) == ([], [])
+    assert again["properties_existing"] == len(created["properties_created"])
