@@ -64,8 +64,8 @@ def doctor(
 ) -> None:
     """Check settings, token, scopes, contract properties, rate limits, store and webhooks.
 
-    Exit 0 when nothing failed, 1 on warnings with --strict, else 2 settings, 3 token, scopes
-    or properties, 4 portal or store unreachable (docs/troubleshooting.md).
+    Exit codes: 0 nothing failed, 1 warnings with --strict, 2 settings,
+    3 token, scopes or properties, 4 portal or store unreachable.
     """
     from sync.doctor import render_text, run_doctor
     from sync.output import console, emit_json, load_settings_or_exit
