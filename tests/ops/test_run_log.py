@@ -84,3 +84,17 @@ def test_http_requests_are_not_logged_one_line_each(portal: RunningSandbox, stor
                if line.startswith("{")]
     assert loggers.count("partner_sync.runs") == 1
     assert not [name for name in loggers if name.startswith(("httpx", "httpcore"))]
+
+
+def test_no_colour_codes_off_a_terminal_even_without_no_color(
+    portal: RunningSandbox, store_url: str, tmp_path: Path
+) -> None:
+    env: dict[str, str | None] = {**env_for(portal.url, store_url), "NO_COLOR": None,
+                                  "TERM": "xterm-256color", "PARTNER_SYNC_LOG_FORMAT": "auto"}
+    for args in (["doctor"], ["sync", "--full"], ["report", "--out", str(tmp_path / "st")],
+                 ["sync", "--as-of", "bad"]):
+        result = runner.invoke(app, args, env=env)
+
+        assert result.exit_code in (0, 2), (args, result.output)
+        assert "\x1b[" not in result.stdout, args
+        assert "\x1b[" not in result.stderr, args
