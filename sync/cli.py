@@ -292,6 +292,7 @@ def serve(
     from config.settings import SettingsError
     from sync.logs import configure_logging
     from sync.output import load_settings_or_exit
+    from sync.runtime import StoreUnavailable
     from webhooks.serve import serve as run_serve
 
     settings = load_settings_or_exit()
@@ -299,8 +300,11 @@ def serve(
     try:
         run_serve(settings, host, port)
     except SettingsError as exc:
-        typer.echo(str(exc), err=True)
-        raise typer.Exit(2) from exc
+        code = EXIT_UNREACHABLE if isinstance(exc, StoreUnavailable) else EXIT_SETTINGS
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(code) from exc
+    finally:
+        _end_logging()
 
 
 @app.command()

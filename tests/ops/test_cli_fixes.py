@@ -3,6 +3,8 @@ names what to change (no token, bad token, unreachable portal, bad settings)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import orjson
 import pytest
 from typer.testing import CliRunner
@@ -75,3 +77,21 @@ def test_init_json_lists_what_it_created_then_nothing(store_url: str) -> None:
     again = orjson.loads(second.stdout)
     assert (again["groups_created"], again["properties_created"]) == ([], [])
     assert again["properties_existing"] == len(created["properties_created"])
+
+
+def test_serve_refuses_bad_settings_no_token_and_an_unopenable_store(
+    store_url: str, tmp_path: Path
+) -> None:
+    """Each refusal happens before anything listens, with the code the other commands use."""
+    bad = env_for("http://127.0.0.1:1", store_url, PARTNER_SYNC_HUBSPOT__BASE_URL="ftp://x")
+    no_token = env_for("https://api.hubapi.com", store_url)
+    del no_token["PARTNER_SYNC_HUBSPOT__ACCESS_TOKEN"]
+    no_store = env_for("http://127.0.0.1:1", f"sqlite:///{tmp_path / 'no-dir' / 's.db'}")
+
+    results = [runner.invoke(app, ["serve", "--port", "1"], env=env)
+               for env in (bad, no_token, no_store)]
+
+    assert [r.exit_code for r in results] == [2, 2, 4], [r.output for r in results]
+    assert "PARTNER_SYNC_HUBSPOT__BASE_URL" in results[0].stderr
+    assert "partner-sync demo" in results[1].stderr
+    assert "PARTNER_SYNC_STORE__URL" in results[2].stderr
