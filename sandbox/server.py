@@ -16,6 +16,7 @@ from types import TracebackType
 
 import httpx
 import uvicorn
+from rich.console import Console
 
 from sandbox.app import create_app
 from sandbox.config import SandboxConfig
@@ -154,6 +155,11 @@ def run(host: str, port: int, config: SandboxConfig, profile: str = "empty",
         seed: int = 0) -> None:
     """Load ``profile`` and serve in the foreground until interrupted (the CLI's entry point)."""
     state = SandboxState(portal_id=config.portal_id)
-    state.bulk_load(load_profile(profile, seed))
+    console = Console(stderr=True)  # a spinner on a terminal, plain lines otherwise
+    started = time.perf_counter()
+    with console.status(f"generating and loading profile {profile} (seed {seed})..."):
+        state.bulk_load(load_profile(profile, seed))
+    console.print(f"sandbox: profile {profile} (seed {seed}) loaded in "
+                  f"{time.perf_counter() - started:.1f} s", highlight=False)
     uvicorn.run(create_app(config, state), host=host, port=port, log_level="info",
                 lifespan="on")
