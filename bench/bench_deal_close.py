@@ -17,14 +17,14 @@ import time
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+from cli.runtime import build_runtime
+from cli.serve import ServerThread, build_parts
 from config.settings import Settings
 from sandbox.config import RateLimitConfig, SandboxConfig, WebhookConfig
 from sandbox.server import free_port, serve_in_thread
 from sandbox.state import SandboxState
 from sync.clock import FixedClock, SystemClock
-from sync.runtime import build_runtime
 from tests.engine.seed import C, Seed, value
-from webhooks.serve import ServerThread, build_parts
 
 SECRET = "bench-secret"
 

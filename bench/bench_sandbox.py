@@ -1,4 +1,4 @@
-"""Sandbox benchmarks (issue 3): profile L load time and memory; batch-read throughput.
+"""Sandbox benchmarks: profile L load time and memory; batch-read throughput.
 
 Run from the repository root:
 

@@ -2,21 +2,43 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-from policies.claims import Claim
+from config.terms import ProgramTerms
+from policies.claims import Claim, ClaimBook
 from policies.domains import DomainResolution
-from policies.members import normalize_code
-from policies.model import Decision, RecordKind, RegistrationRequest, RegistrationStatus
+from policies.members import MemberDirectory, normalize_code
+from policies.model import Decision, Member, RecordKind, RegistrationRequest, RegistrationStatus
 from policies.reasons import Reason
-from policies.registration import Verdict, VerdictKind, check_request, plain_verdict
+from policies.registration import (
+    DomainFacts,
+    Verdict,
+    VerdictKind,
+    check_request,
+    plain_verdict,
+)
 
-if TYPE_CHECKING:
-    from policies.sweep import Sweep
+__all__ = ["Decided", "RequestContext", "RequestItem", "decide_request"]
 
-__all__ = ["Decided", "RequestItem", "decide_request"]
+
+class RequestContext(Protocol):
+    """What deciding one request reads from the sweep around it (``policies.sweep.Sweep``)."""
+
+    @property
+    def book(self) -> ClaimBook: ...
+    @property
+    def terms(self) -> ProgramTerms: ...
+    @property
+    def directory(self) -> MemberDirectory: ...
+    @property
+    def stored_decisions(self) -> Mapping[tuple[RecordKind, str], Decision]: ...
+
+    def facts_of(self, domain: str | None) -> DomainFacts: ...
+    def lookup_member(self, code: str | None, kind: str, record_id: str) -> Member | None: ...
+    def open_claim(self, member: Member, domain: str, t: date) -> Claim: ...
 
 _OUTCOME = {
     VerdictKind.JOIN: RegistrationStatus.REGISTERED,
@@ -49,13 +71,13 @@ class Decided:
     claim: Claim | None
 
 
-def decide_request(sweep: Sweep, item: RequestItem, t: date) -> Decided:
+def decide_request(sweep: RequestContext, item: RequestItem, t: date) -> Decided:
     """R2.2 at ``t``, unless a stored decision for the unchanged request is honoured (R2.3).
 
     A registered decision keeps its captured domain (R1.4) even if the record changed since.
     """
     req = item.request
-    stored = sweep.inp.decisions.get(item.key)
+    stored = sweep.stored_decisions.get(item.key)
     if (
         stored is not None
         and stored.requested_at == t
@@ -67,7 +89,7 @@ def decide_request(sweep: Sweep, item: RequestItem, t: date) -> Decided:
     member = sweep.lookup_member(req.requested_by, item.kind.value, item.record_id)
     domain = item.resolution.domain
     verdict = check_request(
-        sweep.book, sweep.inp.terms, sweep.facts_of(domain), member, item.resolution, t
+        sweep.book, sweep.terms, sweep.facts_of(domain), member, item.resolution, t
     )
     claim: Claim | None = None
     if verdict.kind is VerdictKind.REGISTER and member is not None and domain is not None:
@@ -89,10 +111,10 @@ def decide_request(sweep: Sweep, item: RequestItem, t: date) -> Decided:
     return Decided(verdict, decision, claim)
 
 
-def _honour(sweep: Sweep, item: RequestItem, stored: Decision, t: date) -> Decided | None:
+def _honour(sweep: RequestContext, item: RequestItem, stored: Decision, t: date) -> Decided | None:
     """Replay a stored outcome; ``None`` when it cannot be replayed (then decide anew)."""
     if stored.outcome in _HELD:
-        member = sweep.inp.directory.get(stored.registered_to or stored.requested_by)
+        member = sweep.directory.get(stored.registered_to or stored.requested_by)
         domain = stored.domain or item.resolution.domain
         if member is None or domain is None:
             return None

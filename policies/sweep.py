@@ -214,6 +214,18 @@ class Sweep:
         self.registered_members.add(member.company_id)
         return claim
 
+    @property
+    def terms(self) -> ProgramTerms:
+        return self.inp.terms
+
+    @property
+    def directory(self) -> MemberDirectory:
+        return self.inp.directory
+
+    @property
+    def stored_decisions(self) -> Mapping[Key, Decision]:
+        return self.inp.decisions
+
     def facts_of(self, domain: str | None) -> DomainFacts:
         return self.inp.facts.get(domain, NO_FACTS) if domain is not None else NO_FACTS
 

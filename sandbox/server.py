@@ -125,7 +125,7 @@ def serve_subprocess(port: int | None = None, *, profile: str = "empty", seed: i
     Large profiles take a while to load: ``timeout_s`` bounds the wait.
     """
     port = port or free_port()
-    command = [sys.executable, "-m", "sync.cli", "sandbox", "--port", str(port),
+    command = [sys.executable, "-m", "cli.main", "sandbox", "--port", str(port),
                "--profile", profile, "--seed", str(seed), "--token", token, *extra_args]
     process = subprocess.Popen(command)
     running = RunningSubprocess(process, f"http://127.0.0.1:{port}")

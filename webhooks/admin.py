@@ -26,8 +26,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from sync.ports import RunSummary, SyncRunner, is_busy
 from sync.store import RunInfo, Store
-from webhooks.ports import RunSummary, SyncRunner, is_busy
 from webhooks.worker import SYNCED_TYPES
 
 __all__ = ["AdminApi", "token_matches"]

@@ -21,6 +21,8 @@ from starlette.routing import Route
 
 from config.settings import Settings
 from sync.clock import Clock, SystemClock
+from sync.ports import SyncRunner
+from sync.scheduler import SyncScheduler
 from sync.store import Store
 from webhooks.admin import AdminApi
 from webhooks.health import Health
@@ -28,9 +30,7 @@ from webhooks.inbox_writer import GroupCommitWriter
 from webhooks.loop import WorkerLoop
 from webhooks.metrics import CONTENT_TYPE, InboxCollector, ServeMetrics
 from webhooks.openapi import OPENAPI, docs_html
-from webhooks.ports import SyncRunner
 from webhooks.receiver import WebhookReceiver
-from webhooks.scheduler import SyncScheduler
 
 __all__ = ["ServeParts", "create_app"]
 

@@ -15,7 +15,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector
 
-from webhooks.ports import RunSummary
+from sync.ports import RunSummary
 from webhooks.worker import PassResult
 
 __all__ = ["CONTENT_TYPE", "InboxCollector", "ServeMetrics"]

@@ -24,11 +24,11 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from sync.clock import Clock
+from sync.ports import RunSummary, SyncRunner, is_busy
 from sync.store import InboxItem, Store
 from webhooks.events import is_own_echo, records_named
-from webhooks.ports import RunSummary, SyncRunner, is_busy
 
-__all__ = ["SYNCED_TYPES", "InboxWorker", "PassResult", "RetryPolicy", "failures"]
+__all__ = ["SYNCED_TYPES", "InboxWorker", "PassResult", "RedeliveryPolicy", "failures"]
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +37,7 @@ Record = tuple[str, str]
 
 
 @dataclass(frozen=True, slots=True)
-class RetryPolicy:
+class RedeliveryPolicy:
     """Backoff before the next claim of a failed event: ``base_s * 2**(attempts-1)``, capped."""
 
     base_s: float = 2.0
@@ -78,7 +78,7 @@ class InboxWorker:
         worker_id: str,
         batch_size: int = 500,
         lease_s: float = 300.0,
-        retry: RetryPolicy | None = None,
+        retry: RedeliveryPolicy | None = None,
         observe_run: Callable[[RunSummary], None] | None = None,
     ) -> None:
         self._store = store
@@ -89,7 +89,7 @@ class InboxWorker:
         self.worker_id = worker_id
         self._batch_size = batch_size
         self._lease_s = lease_s
-        self._retry = retry or RetryPolicy()
+        self._retry = retry or RedeliveryPolicy()
         self._observe_run = observe_run
 
     def run_once(self) -> PassResult:

@@ -4,7 +4,8 @@
 ``SyncError`` are what its runs give and raise; ``InitReport`` is what ``init_portal`` gives.
 """
 
-from sync.engine.engine import Reader, ReadOutcome, SyncEngine
+from sync.engine.engine import SyncEngine
+from sync.engine.outcome import Reader, ReadOutcome
 from sync.engine.report import RunReport, SyncBusy, SyncError, WriteFailure
 from sync.engine.setup import InitReport
 

@@ -8,26 +8,24 @@ date by default), pushes the patches unless ``dry_run``, and ends with ONE store
 logs one line with its totals (``sync.logs.log_run_summary``, logger ``partner_sync.runs``).
 
 Read strategies plug in through ``execute(kind, read=...)``: ``read(started_at, dry_run)``
-returns a ``ReadOutcome`` (E2's incremental and targeted reads use the same path).
+returns a ``ReadOutcome`` (the incremental and targeted reads use the same path).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from datetime import date, datetime
-from importlib import import_module
 
 from config.contract import CrmContract
 from config.settings import Settings
-from mappers.outbound import ObjectKey, Patch
-from mappers.records import RawRecord
+from mappers.outbound import Patch
 from policies.model import Problem
 from sync.clock import Clock, SystemClock
-from sync.engine import apply
+from sync.engine import apply, incremental, targeted
 from sync.engine.checkpoints import FULL_SYNC, modified_since
 from sync.engine.full import read_full
 from sync.engine.lease import LEASE_S, LockLease
+from sync.engine.outcome import Reader, ReadOutcome
 from sync.engine.properties import OBJECT_TYPES
 from sync.engine.report import (
     ErrorKind,
@@ -48,22 +46,6 @@ LOCK_LEASE_S = LEASE_S
 """The sync lock's lease (renewed by a heartbeat while a run holds it, see ``lease``)."""
 
 
-@dataclass(frozen=True, slots=True)
-class ReadOutcome:
-    """What a read did: records read per type, checkpoints to set with the commit (values no
-    later than the run's start), and, in a dry run, the records read (kept out of the mirror;
-    ``complete`` when they are the whole program, as a full read's are)."""
-
-    records_read: dict[str, int]
-    checkpoints: dict[str, str] = field(default_factory=dict)
-    overlay: dict[ObjectKey, RawRecord] | None = None
-    complete: bool = False
-
-
-Reader = Callable[[datetime, bool], ReadOutcome]
-"""``read(started_at, dry_run)``: read HubSpot into the mirror (or, dry, into ``overlay``)."""
-
-
 class SyncEngine:
     """One portal's sync engine over a gateway and a store (see module)."""
 
@@ -79,7 +61,7 @@ class SyncEngine:
         self.lock_name = f"sync:{gateway.token_fingerprint}"
         self.lock_lease_s = LOCK_LEASE_S
 
-    # -- E1 -----------------------------------------------------------------------------------
+    # -- portal setup and full runs ----------------------------------------------------------
 
     def init_portal(self) -> InitReport:
         """Create the property group and every contract property; idempotent."""
@@ -105,29 +87,28 @@ class SyncEngine:
         """Evaluate the mirror at ``as_of`` and push the differences; no HubSpot read at all."""
         return self.execute("reevaluate", trigger=trigger, as_of=as_of, dry_run=dry_run)
 
-    # -- E2 (sync/engine/incremental.py, sync/engine/targeted.py) -----------------------------
+    # -- incremental and targeted reads (sync/engine/incremental.py, targeted.py) ---------
 
     def incremental_sync(
         self, *, as_of: date | None = None, dry_run: bool = False, trigger: str = "schedule"
     ) -> RunReport:
         """Read what changed since the checkpoints, then apply (``sync.engine.incremental``)."""
-        run = _delegate("incremental", "incremental_sync")
-        return run(self, as_of=as_of, dry_run=dry_run, trigger=trigger)
+        return incremental.incremental_sync(self, as_of=as_of, dry_run=dry_run, trigger=trigger)
 
     def targeted_sync(
         self, records: Sequence[tuple[str, str]], *, as_of: date | None = None,
         trigger: str = "webhook",
     ) -> RunReport:
         """Re-read the named ``(object_type, id)`` records, then apply."""
-        return _delegate("targeted", "targeted_sync")(self, records, as_of=as_of, trigger=trigger)
+        return targeted.targeted_sync(self, records, as_of=as_of, trigger=trigger)
 
     def resync_member(self, member: str, *, trigger: str = "admin") -> RunReport:
         """Re-read one member (partner code or company id) and what hangs on it."""
-        return _delegate("targeted", "resync_member")(self, member, trigger=trigger)
+        return targeted.resync_member(self, member, trigger=trigger)
 
     def resync_type(self, object_type: str, *, trigger: str = "admin") -> RunReport:
         """Re-read every record of one object type."""
-        return _delegate("targeted", "resync_type")(self, object_type, trigger=trigger)
+        return targeted.resync_type(self, object_type, trigger=trigger)
 
     # -- the run ------------------------------------------------------------------------------
 
@@ -145,12 +126,6 @@ class SyncEngine:
             if not held:
                 raise SyncBusy(f"another sync holds {self.lock_name}")
             return _Run(self, kind, trigger, as_of or self.clock.today(), dry_run).go(read)
-
-
-def _delegate(module: str, name: str) -> Callable[..., RunReport]:
-    """A read strategy of ``sync.engine.<module>``, imported when first used (E2's modules)."""
-    found: Callable[..., RunReport] = getattr(import_module(f"sync.engine.{module}"), name)
-    return found
 
 
 class _Run:

@@ -31,12 +31,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from mappers.outbound import ObjectKey
 from mappers.records import RawRecord
 from sync.engine.checkpoints import FULL_SYNC, modified_since
-from sync.engine.engine import ReadOutcome, SyncEngine
 from sync.engine.mirror import from_crm
+from sync.engine.outcome import ReadOutcome
 from sync.engine.properties import OBJECT_TYPES
 from sync.engine.related import expand
 from sync.engine.report import RunReport
@@ -47,6 +48,9 @@ from sync.engine.selection import (
     search_records,
     window,
 )
+
+if TYPE_CHECKING:
+    from sync.engine.engine import SyncEngine
 
 __all__ = ["ARCHIVED_SWEEP", "incremental_sync", "read_archived"]
 

@@ -18,11 +18,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mappers.records import RawRecord
-from sync.engine.engine import ReadOutcome, SyncEngine
 from sync.engine.mirror import associated_ids, to_mirror
+from sync.engine.outcome import ReadOutcome
 from sync.engine.properties import OBJECT_TYPES
 from sync.engine.related import Expansion, expand, fetch_records
 from sync.engine.report import RunReport
@@ -30,6 +30,9 @@ from sync.engine.selection import link_subscriptions, matters, search_records
 from sync.engine.type_read import read_type
 from sync.gateway import Gateway
 from sync.store import Store
+
+if TYPE_CHECKING:
+    from sync.engine.engine import SyncEngine
 
 __all__ = ["MemberNotFound", "resync_member", "resync_type", "targeted_sync"]
 

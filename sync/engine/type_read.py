@@ -17,14 +17,17 @@ carrying anything). Other types' rows are only added to, never removed.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from mappers.records import AssociationRef, RawRecord
-from sync.engine.engine import SyncEngine
 from sync.engine.full import LIST_PAGE, deal_reader
 from sync.engine.mirror import from_crm, from_mirror, to_mirror
 from sync.engine.properties import OBJECT_TYPES, read_properties
 from sync.engine.related import Expansion, expand, fetch_records
 from sync.engine.selection import carrier_groups, has, search_records
+
+if TYPE_CHECKING:
+    from sync.engine.engine import SyncEngine
 
 __all__ = ["TypeRead", "read_type"]
 

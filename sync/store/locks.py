@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Connection, Engine, delete, text
 from sqlalchemy.dialects import sqlite
 
-from sync.store.engine import advisory_key, begin_write
+from sync.store.database import advisory_key, begin_write
 from sync.store.records import Clock
 from sync.store.schema import locks
 

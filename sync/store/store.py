@@ -15,7 +15,7 @@ from contextlib import AbstractContextManager, contextmanager, nullcontext
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
-from sync.store.engine import begin_write, make_engine, run_migrations
+from sync.store.database import begin_write, make_engine, run_migrations
 from sync.store.inbox import InboxOps
 from sync.store.ledger import LedgerOps
 from sync.store.locks import LockManager

@@ -16,13 +16,13 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
+from cli.demo.events import DEMO_MRR, DemoError, Waiter
+from cli.demo.run import Steps, run_demo
+from cli.demo.world import DemoWorld
+from cli.main import app
 from config.contract import CrmContract
 from config.terms import load_terms
 from sandbox.generator import DEFAULT_TODAY, describe, generate
-from sync.cli import app
-from sync.demo import Steps, run_demo
-from sync.demo_events import DEMO_MRR, DemoError, Waiter
-from sync.demo_world import DemoWorld
 from sync.store import Store
 
 pytestmark = pytest.mark.slow
@@ -204,7 +204,7 @@ def test_tables_show_the_same_figures(demo_run: DemoRun) -> None:
 
     from rich.console import Console
 
-    from sync.demo_render import render
+    from cli.demo.render import render
 
     buffer = StringIO()
     render(demo_run.result, Console(file=buffer, width=110))

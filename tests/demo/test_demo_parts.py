@@ -6,12 +6,12 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from cli.demo.events import DemoError, Waiter
+from cli.demo.pick import pick_open_deal, pick_prospect, usable_members
+from cli.demo.summary import output_changes
+from cli.demo.world import ShiftedClock
 from config.contract import CrmContract
 from sync.clock import FixedClock
-from sync.demo_events import DemoError, Waiter
-from sync.demo_pick import pick_open_deal, pick_prospect, usable_members
-from sync.demo_summary import output_changes
-from sync.demo_world import ShiftedClock
 from sync.store import MirrorRecord
 
 C = CrmContract()

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
+from cli.runtime import Runtime, build_runtime
 from config.settings import HubSpotSettings, Settings, StoreSettings
 from sandbox.config import RateLimitConfig, SandboxConfig
 from sandbox.dataset import Dataset
@@ -16,7 +17,6 @@ from sandbox.server import RunningSandbox, serve_in_thread
 from sandbox.state import SandboxState
 from sync.clock import FixedClock
 from sync.engine import SyncEngine
-from sync.runtime import Runtime, build_runtime
 
 EngineFactory = Callable[..., SyncEngine]
 

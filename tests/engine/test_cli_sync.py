@@ -8,8 +8,8 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
+from cli.main import app
 from sandbox.server import RunningSandbox
-from sync.cli import app
 from tests.engine.seed import C, Seed, value
 
 runner = CliRunner()

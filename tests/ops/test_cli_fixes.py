@@ -9,9 +9,9 @@ import orjson
 import pytest
 from typer.testing import CliRunner
 
+from cli.main import app
 from sandbox.config import SandboxConfig
 from sandbox.server import RunningSandbox, free_port, serve_in_thread
-from sync.cli import app
 
 from .conftest import TOKEN, env_for
 

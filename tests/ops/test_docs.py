@@ -8,9 +8,9 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
+from cli.doctor_portal import REQUIRED_SCOPES
+from cli.output import ExitCode
 from config.settings import ENV_PREFIX, Settings
-from sync.doctor_portal import REQUIRED_SCOPES
-from sync.output import ExitCode
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs"

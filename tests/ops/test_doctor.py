@@ -10,11 +10,11 @@ import pytest
 from starlette.types import ASGIApp, Receive, Scope, Send
 from typer.testing import CliRunner
 
+from cli.main import app
 from config.settings import HubSpotSettings
 from sandbox.app import create_app
 from sandbox.config import RateLimitConfig, SandboxConfig
 from sandbox.server import RunningSandbox, free_port, serve_in_thread
-from sync.cli import app
 from sync.gateway import Gateway
 from tests.sandbox.servers import serve
 

@@ -1,4 +1,4 @@
-"""sync.output.activity: a live bar with a running count on a terminal, nothing off one."""
+"""cli.output.activity: a live bar with a running count on a terminal, nothing off one."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import threading
 
 from rich.console import Console
 
-from sync.output import activity
+from cli.output import activity
 
 
 def _console(*, terminal: bool) -> tuple[Console, io.StringIO]:

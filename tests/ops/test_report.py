@@ -14,10 +14,10 @@ import orjson
 import pytest
 from typer.testing import CliRunner
 
+from cli.main import app
 from config.contract import contract_for_prefix
 from mappers.outbound import deal_properties
 from policies.model import Program
-from sync.cli import app
 from sync.store import OutputChange, Store
 from tests.policies.builders import (
     d,

@@ -10,12 +10,12 @@ import pytest
 from starlette.applications import Starlette
 from typer.testing import CliRunner
 
+from cli.main import app
+from cli.resync_remote import ResyncScope
 from config.settings import load_settings
 from sandbox.server import RunningSandbox, free_port
-from sync.cli import app
 from sync.engine import SyncEngine
 from sync.gateway import Gateway
-from sync.resync import ResyncScope
 from sync.store import Store
 from tests.sandbox.servers import serve
 from webhooks.admin import AdminApi

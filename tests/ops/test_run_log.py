@@ -9,8 +9,8 @@ from typing import Any
 import orjson
 from typer.testing import CliRunner
 
+from cli.main import app
 from sandbox.server import RunningSandbox
-from sync.cli import app
 
 from .conftest import TOKEN, env_for
 

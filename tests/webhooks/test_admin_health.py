@@ -13,13 +13,13 @@ from prometheus_client import CollectorRegistry
 from config.settings import Settings
 from sync.clock import FixedClock
 from sync.gateway import GatewayCollector, GatewayMetrics
+from sync.scheduler import SyncScheduler
 from sync.store import Store
 from tests.webhooks.conftest import ADMIN_TOKEN, FakeEngine, event, serve_app, signed
 from webhooks.admin import token_matches
 from webhooks.app import ServeParts, create_app
 from webhooks.metrics import ServeMetrics
 from webhooks.openapi import OPENAPI
-from webhooks.scheduler import SyncScheduler
 
 AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 

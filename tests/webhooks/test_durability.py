@@ -15,12 +15,12 @@ from pathlib import Path
 import httpx
 import pytest
 
+from cli.runtime import build_runtime
 from config.settings import Settings
 from sandbox.config import RateLimitConfig, SandboxConfig
 from sandbox.server import free_port, serve_in_thread
 from sandbox.state import SandboxState
 from sync.clock import FixedClock
-from sync.runtime import build_runtime
 from sync.store import Store
 from tests.engine.seed import C, Seed, value
 from tests.webhooks.conftest import SECRET, event, inbox_rows, signed
@@ -37,7 +37,7 @@ def wait_for(check: Callable[[], bool], timeout_s: float = 20.0) -> None:
 
 def start_serve(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
     process = subprocess.Popen(
-        [sys.executable, "-m", "sync.cli", "serve", "--port", str(port)], env=env,
+        [sys.executable, "-m", "cli.main", "serve", "--port", str(port)], env=env,
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
 

@@ -15,15 +15,15 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
+from cli.runtime import build_runtime
+from cli.serve import ServerThread, build_parts
 from config.settings import Settings
 from sandbox.config import RateLimitConfig, SandboxConfig, WebhookConfig
 from sandbox.server import RunningSandbox, free_port, serve_in_thread
 from sandbox.state import SandboxState
 from sync.clock import FixedClock, SystemClock
-from sync.runtime import build_runtime
 from tests.engine.seed import C, Seed, value
 from tests.webhooks.conftest import SECRET, event, inbox_rows, signed
-from webhooks.serve import ServerThread, build_parts
 
 pytestmark = pytest.mark.slow
 

@@ -6,9 +6,9 @@ from datetime import UTC, datetime
 
 from config.settings import SchedulerSettings
 from sync.clock import FixedClock
+from sync.ports import RunSummary
+from sync.scheduler import JobSpec, SyncScheduler, job_specs, purge_tick
 from tests.webhooks.conftest import FakeEngine
-from webhooks.ports import RunSummary
-from webhooks.scheduler import JobSpec, SyncScheduler, job_specs, purge_tick
 
 NOW = datetime(2024, 3, 1, 12, 3, tzinfo=UTC)
 

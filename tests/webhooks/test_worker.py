@@ -11,7 +11,7 @@ from sync.clock import FixedClock
 from sync.store import InboxEvent, Store
 from tests.webhooks.conftest import FakeEngine, event, inbox_rows
 from webhooks.events import parse_delivery
-from webhooks.worker import InboxWorker, RetryPolicy, failures
+from webhooks.worker import InboxWorker, RedeliveryPolicy, failures
 
 OUTPUTS = frozenset({"partner_attribution", "partner_registration_status"})
 
@@ -29,7 +29,7 @@ def make_worker(store: Store, engine: FakeEngine, clock: FixedClock, *,
     return InboxWorker(
         store, engine, clock=clock, output_properties=OUTPUTS, app_id="777",
         worker_id=worker_id, lease_s=lease_s,
-        retry=RetryPolicy(base_s=10.0, max_s=100.0, max_attempts=3, busy_delay_s=1.0),
+        retry=RedeliveryPolicy(base_s=10.0, max_s=100.0, max_attempts=3, busy_delay_s=1.0),
     )
 
 

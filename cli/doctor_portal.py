@@ -13,12 +13,12 @@ from typing import Any
 
 import httpx
 
+from cli.doctor_checks import Check
+from cli.output import ExitCode
 from config.contract import PropertySpec
 from config.settings import Settings
-from sync.doctor_checks import Check
 from sync.gateway import AuthError, Gateway, HubSpotError, TransientError
 from sync.gateway.errors import ActionKind
-from sync.output import ExitCode
 
 __all__ = ["REQUIRED_SCOPES", "HeaderTap", "portal_checks"]
 

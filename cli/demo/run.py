@@ -21,13 +21,13 @@ from typing import Any
 
 from rich.console import Console
 
+from cli.demo.events import DemoError, Waiter, play_live_events, settle
+from cli.demo.pick import ACTIVE_STATUSES
+from cli.demo.summary import build_summary, output_changes, output_snapshot
+from cli.demo.world import ANCHOR, DemoWorld
 from config.contract import CrmContract
 from config.settings import SettingsError, load_settings
 from sandbox.generator import DIRECT_SALES_OWNER_IDS
-from sync.demo_events import DemoError, Waiter, play_live_events, settle
-from sync.demo_pick import ACTIVE_STATUSES
-from sync.demo_summary import build_summary, output_changes, output_snapshot
-from sync.demo_world import ANCHOR, DemoWorld
 from sync.engine import RunReport, SyncBusy, SyncEngine
 from sync.store import Store
 

@@ -1,6 +1,6 @@
 """The work behind ``partner-sync report``: open the store, build and write the statements.
 
-Errors leave through ``sync.output.fail`` with a documented exit code: a bad ``--format`` or
+Errors leave through ``cli.output.fail`` with a documented exit code: a bad ``--format`` or
 ``--as-of`` or an unknown member is 2, an unreachable or unmigrated store 4 or 2.
 """
 
@@ -12,10 +12,10 @@ from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from cli.output import ExitCode, fail, progress
 from config.settings import Settings
 from sync.clock import SystemClock
-from sync.output import ExitCode, fail, progress
-from sync.report import build_statement, member_codes, write_statement
+from sync.statements import build_statement, member_codes, write_statement
 from sync.store import Store
 
 __all__ = ["FORMATS", "run_report"]

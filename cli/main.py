@@ -67,8 +67,8 @@ def doctor(
     Exit codes: 0 nothing failed, 1 warnings with --strict, 2 settings,
     3 token, scopes or properties, 4 portal or store unreachable.
     """
-    from sync.doctor import render_text, run_doctor
-    from sync.output import console, emit_json, load_settings_or_exit
+    from cli.doctor import render_text, run_doctor
+    from cli.output import console, emit_json, load_settings_or_exit
 
     report = run_doctor(load_settings_or_exit(as_json=as_json), webhooks=webhooks)
     if as_json:
@@ -89,8 +89,8 @@ def report(
     as_json: bool = typer.Option(False, "--json", help="print the totals as JSON on stdout"),
 ) -> None:
     """Write commission statements (CSV and/or JSON) per member from the store's ledger."""
-    from sync.output import console, emit_json, load_settings_or_exit
-    from sync.report_cli import run_report
+    from cli.output import console, emit_json, load_settings_or_exit
+    from cli.report import run_report
 
     settings = load_settings_or_exit(as_json=as_json)
     summary = run_report(settings, member=member, out_dir=Path(out), fmt=fmt, as_of=as_of,
@@ -118,7 +118,7 @@ def resync(
     as_json: bool = typer.Option(False, "--json", help="print the outcome as JSON on stdout"),
 ) -> None:
     """Resync everything, a type, some records or a member: through `serve` or locally."""
-    from sync.resync_cli import run_resync
+    from cli.resync import run_resync
 
     run_resync(all_=all_, object_type=object_type, ids=ids, member=member, remote=remote,
                admin_token=admin_token, as_json=as_json)
@@ -131,9 +131,9 @@ EXIT_OK, EXIT_RUN_FAILED, EXIT_SETTINGS, EXIT_AUTH, EXIT_UNREACHABLE = 0, 1, 2, 
 def _runtime() -> Any:
     """Settings -> logging and runtime. A settings error prints the message naming the setting
     (exit 2); a store that cannot be opened exits 4. ``_end_logging()`` undoes the logging."""
+    from cli.runtime import StoreUnavailable, build_runtime
     from config.settings import SettingsError, load_settings
     from sync.logs import configure_logging
-    from sync.runtime import StoreUnavailable, build_runtime
 
     try:
         settings = load_settings()
@@ -205,7 +205,7 @@ def init(
         runtime.close()
         _end_logging()
     if as_json:
-        from sync.output import emit_json
+        from cli.output import emit_json
 
         emit_json(report.to_dict())
         return
@@ -233,7 +233,7 @@ def sync(
     except ValueError:
         typer.echo(f"error: --as-of must be YYYY-MM-DD, got {as_of!r}", err=True)
         raise typer.Exit(EXIT_SETTINGS) from None
-    from sync.output import activity
+    from cli.output import activity
 
     runtime = _runtime()
     try:
@@ -289,11 +289,11 @@ def serve(
     port: int = typer.Option(8000, help="port to listen on"),
 ) -> None:
     """Run the webhook receiver, inbox worker, scheduler and admin API (until SIGINT/SIGTERM)."""
+    from cli.output import load_settings_or_exit
+    from cli.runtime import StoreUnavailable
+    from cli.serve import serve as run_serve
     from config.settings import SettingsError
     from sync.logs import configure_logging
-    from sync.output import load_settings_or_exit
-    from sync.runtime import StoreUnavailable
-    from webhooks.serve import serve as run_serve
 
     settings = load_settings_or_exit()
     configure_logging(settings)
@@ -315,7 +315,7 @@ def demo(
                                           help="keep the SQLite store at this new file"),
 ) -> None:
     """Run the whole product against the built-in sandbox and print what it did."""
-    from sync.demo_cli import run_demo_command
+    from cli.demo.command import run_demo_command
 
     run_demo_command(seed=seed, as_json=as_json,
                      keep_store=Path(keep_store) if keep_store else None)

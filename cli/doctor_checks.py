@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from sync.output import ExitCode
+from cli.output import ExitCode
 
 __all__ = ["Check", "DoctorReport", "Status"]
 

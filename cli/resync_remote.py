@@ -6,7 +6,7 @@
 ``{"member": CODE}``. ``request_remote`` POSTs it to ``/admin/resync`` with the bearer token and
 returns the answer (``{"run_id", "status", "report"}``: serve runs the sync before answering);
 failures are ``RemoteError`` carrying the CLI exit code. Running locally is
-``sync.resync_cli``'s job (the engine's ``full_sync`` / ``resync_*`` / ``targeted_sync``).
+``cli.resync``'s job (the engine's ``full_sync`` / ``resync_*`` / ``targeted_sync``).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 
-from sync.output import ExitCode
+from cli.output import ExitCode
 
 __all__ = ["OBJECT_TYPES", "RemoteError", "ResyncScope", "request_remote"]
 

@@ -26,14 +26,14 @@ from typing import Any
 from pydantic import SecretStr
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
 
+from cli.runtime import Runtime, build_runtime
+from cli.serve import ServerThread, build_parts
 from config.settings import Settings
 from sandbox.config import RateLimitConfig, SandboxConfig, WebhookConfig
 from sandbox.generator import DEFAULT_TODAY, DIRECT_SALES_OWNER_IDS, generate
 from sandbox.server import RunningSandbox, free_port, serve_in_thread
 from sandbox.state import SandboxState
 from sync.clock import Clock, SystemClock
-from sync.runtime import Runtime, build_runtime
-from webhooks.serve import ServerThread, build_parts
 
 __all__ = ["ANCHOR", "DemoSettings", "DemoWorld", "ShiftedClock"]
 

@@ -3,7 +3,7 @@
 Remote: POST the scope to ``<remote>/admin/resync`` and print the run id. Local: load
 settings, open the store and the gateway, run the engine's ``full_sync`` / ``resync_type`` /
 ``targeted_sync`` / ``resync_member`` and print the run's summary. Exit codes as everywhere
-(``sync.output``): 1 when the run finished with failures, 3 auth, 4 unreachable.
+(``cli.output``): 1 when the run finished with failures, 3 auth, 4 unreachable.
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from typing import Any
 
 import typer
 
+from cli.output import ExitCode, console, emit_json, fail, load_settings_or_exit
+from cli.resync_remote import RemoteError, ResyncScope, request_remote
 from config.settings import Settings
-from sync.output import ExitCode, console, emit_json, fail, load_settings_or_exit
-from sync.resync import RemoteError, ResyncScope, request_remote
 
 __all__ = ["run_resync"]
 
@@ -42,7 +42,7 @@ def _remote(scope: ResyncScope, remote: str, admin_token: str | None, as_json: b
 
 def _local_run(settings: Settings, scope: ResyncScope, as_json: bool) -> Any:
     # Lazy: the engine pulls in the SDK and SQLAlchemy, which --help should not pay for.
-    from sync.runtime import StoreUnavailable, build_runtime
+    from cli.runtime import StoreUnavailable, build_runtime
 
     try:
         runtime = build_runtime(settings)

@@ -1,6 +1,6 @@
 """``partner-sync serve``: one ASGI app under uvicorn, the inbox worker and the scheduler.
 
-``build_parts(runtime)`` wires the parts around a built ``sync.runtime.Runtime``;
+``build_parts(runtime)`` wires the parts around a built ``cli.runtime.Runtime``;
 ``serve(settings, host, port)`` runs them until SIGINT/SIGTERM. Stopping is graceful: uvicorn
 stops accepting, lets requests in flight finish (each one's inbox commit included), then the
 app's lifespan stops the scheduler (a job under way finishes), the worker (its pass under way
@@ -20,15 +20,15 @@ import uuid
 
 import uvicorn
 
+from cli.runtime import Runtime, build_runtime
 from config.settings import Settings
 from sync.clock import Clock, SystemClock
 from sync.gateway import GatewayCollector
-from sync.runtime import Runtime, build_runtime
+from sync.scheduler import SyncScheduler, job_specs, purge_tick
 from webhooks.app import ServeParts, create_app
 from webhooks.loop import WorkerLoop
 from webhooks.metrics import ServeMetrics
-from webhooks.scheduler import SyncScheduler, job_specs, purge_tick
-from webhooks.worker import InboxWorker, RetryPolicy
+from webhooks.worker import InboxWorker, RedeliveryPolicy
 
 __all__ = ["ServerThread", "build_parts", "serve"]
 
@@ -46,7 +46,7 @@ def build_parts(
     clock: Clock | None = None,
     scheduler: bool | None = None,
     worker: bool = True,
-    retry: RetryPolicy | None = None,
+    retry: RedeliveryPolicy | None = None,
 ) -> ServeParts:
     """The app's parts. ``scheduler`` defaults to ``settings.scheduler.enabled``."""
     settings, clock = runtime.settings, clock or SystemClock()

@@ -2,7 +2,7 @@
 
 ``run_doctor(settings)`` checks the program terms, the webhook and admin settings, the state
 store (reachable, migrated) and the portal (token, scopes, contract properties, rate-limit
-headroom; see ``sync.doctor_portal``) and returns a ``DoctorReport``: each check ``ok``,
+headroom; see ``cli.doctor_portal``) and returns a ``DoctorReport``: each check ``ok``,
 ``warn`` or ``fail`` with a fix line. It never writes to HubSpot and never creates a store.
 """
 
@@ -19,11 +19,11 @@ from sqlalchemy import create_engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
+from cli.doctor_checks import Check, DoctorReport
+from cli.doctor_portal import portal_checks
+from cli.output import ExitCode
 from config.settings import Settings
 from config.terms import TermsError
-from sync.doctor_checks import Check, DoctorReport
-from sync.doctor_portal import portal_checks
-from sync.output import ExitCode
 
 __all__ = ["render_text", "run_doctor", "store_checks", "terms_check", "webhook_checks"]
 

@@ -26,7 +26,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from config.settings import SchedulerSettings
 from sync.clock import Clock
-from webhooks.ports import RunSummary, SyncRunner, is_busy
+from sync.ports import RunSummary, SyncRunner, is_busy
 
 __all__ = ["JobSpec", "SyncScheduler", "job_specs"]
 

@@ -91,7 +91,7 @@ def _move_table(move: dict[str, Any], prefix: str) -> Table:
 
 
 def render(result: dict[str, Any], console: Console) -> None:
-    """Print the demo's result (see ``sync.demo.run_demo``) as tables."""
+    """Print the demo's result (see ``cli.demo.run.run_demo``) as tables."""
     full, summary, prefix = result["full_sync"], result["summary"], result["property_prefix"]
     console.print(f"[bold]Full sync[/] (run {full['run_id']}, as of {full['as_of']}): "
                   f"read {sum(full['records_read'].values())} records, wrote "

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import typer
 
-from sync.demo import DemoError, Steps, run_demo, token_configured
-from sync.demo_render import render
+from cli.demo.render import render
+from cli.demo.run import DemoError, Steps, run_demo, token_configured
+from cli.output import ExitCode, console, emit_json, fail
 from sync.engine import SyncBusy, SyncError
-from sync.output import ExitCode, console, emit_json, fail
 
 __all__ = ["run_demo_command"]
 

@@ -16,12 +16,12 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from cli.demo.pick import pick_open_deal, pick_prospect, usable_members
+from cli.demo.world import noon
 from config.contract import CrmContract
 from sandbox.associations import default_type_ids
 from sandbox.server import RunningSandbox
 from sandbox.state import SandboxState
-from sync.demo_pick import pick_open_deal, pick_prospect, usable_members
-from sync.demo_world import noon
 from sync.store import MirrorRecord, Store
 
 __all__ = ["DemoError", "LiveEvent", "Waiter", "play_live_events", "settle"]

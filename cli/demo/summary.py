@@ -8,7 +8,7 @@ two decimals):
   snapshots, record by record;
 - ``build_summary``: registrations by status (companies and contacts), deals by attribution
   and by type, per member its commission earned, paid to date and next payout
-  (``sync.report.build_statement``: the same figures as ``partner-sync report``), the payout
+  (``sync.statements.build_statement``: the same figures as ``partner-sync report``), the payout
   calendar (each future pay date -> amount per member and currency), the runs in the run log
   and the HubSpot API calls the gateway made.
 """
@@ -24,7 +24,7 @@ from typing import Any, Literal
 
 from config.contract import CrmContract
 from policies.model import MonthState
-from sync.report import build_statement
+from sync.statements import build_statement
 from sync.store import Store
 
 __all__ = ["OutputDiff", "build_summary", "output_changes", "output_snapshot"]
