@@ -1,7 +1,9 @@
 """Records to HubSpot's JSON shapes (SimplePublicObject and friends).
 
 Unset properties are left out; the system properties (``hs_object_id``, creation and
-modification dates) are always present; ``propertiesWithHistory`` lists values newest first.
+modification dates) are always present; ``propertiesWithHistory`` lists values newest first,
+each entry ``{value, timestamp, sourceType}``: HubSpot leaves ``sourceId``, ``sourceLabel`` and
+``updatedByUserId`` out when it has none (never ``null``), and the sandbox keeps none.
 """
 
 from __future__ import annotations
@@ -36,8 +38,7 @@ def _with_history(store: TypeStore, rec: Record, names: Iterable[str]) -> dict[s
         if name not in store.props and name != "hs_object_id":
             continue  # unknown names are ignored, like in `properties`
         out[name] = [
-            {"value": value, "timestamp": iso_ms(ts), "sourceType": source,
-             "sourceId": None, "sourceLabel": None, "updatedByUserId": None}
+            {"value": value, "timestamp": iso_ms(ts), "sourceType": source}
             for ts, value, source in reversed(store.history(rec, name))
         ]
     return out

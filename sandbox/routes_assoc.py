@@ -1,4 +1,5 @@
-"""Associations v4 (batch read, batch create, per-record read) and ``/crm/v3/owners``."""
+"""Associations v4 (batch read, batch create, per-record read and labelled PUT) and
+``/crm/v3/owners``."""
 
 from __future__ import annotations
 
@@ -117,6 +118,46 @@ async def record_associations(request: Request) -> Response:
     return json_response(body)
 
 
+def _association_specs(body: Any, from_type: str, to_type: str) -> list[int]:
+    """The type ids of a PUT body ``[{associationCategory, associationTypeId}]``; 400 unless
+    each is a HubSpot-defined type of this pair."""
+    if not isinstance(body, list) or not body:
+        raise ApiError(400, "VALIDATION_ERROR", "The request body must be a non-empty list of "
+                       "{associationCategory, associationTypeId}")
+    type_ids: list[int] = []
+    for spec in body:
+        tid = spec.get("associationTypeId") if isinstance(spec, dict) else None
+        category = spec.get("associationCategory") if isinstance(spec, dict) else None
+        if category != "HUBSPOT_DEFINED" or not isinstance(tid, int) \
+                or association_type(from_type, to_type, tid) is None:
+            raise ApiError(400, "VALIDATION_ERROR",
+                           f"{category} {tid} is not a valid association type from "
+                           f"{from_type} to {to_type}")
+        type_ids.append(tid)
+    return type_ids
+
+
+async def put_association(request: Request) -> Response:
+    """``PUT /crm/v4/objects/{type}/{id}/associations/{toType}/{toId}``: link two records with
+    the given types (repeating it changes nothing); 201 ``LabelsBetweenObjectPair``."""
+    ctx = context(request)
+    source = ctx.state.store(request.path_params["object_type"])
+    target = ctx.state.store(request.path_params["to_type"])
+    type_ids = _association_specs(await read_json(request), source.type_name, target.type_name)
+    with ctx.state.lock:
+        rec = ctx.state.get(source, request.path_params["object_id"])
+        to_rec = ctx.state.get(target, request.path_params["to_id"])
+        ctx.state.associate(source.type_name, rec.id, target.type_name, to_rec.id, type_ids,
+                            ctx.source_id)
+    labels = [known.label for tid in type_ids
+              if (known := association_type(source.type_name, target.type_name, tid))
+              and known.label]
+    return json_response({"fromObjectTypeId": OBJECT_TYPE_IDS[source.type_name],
+                          "fromObjectId": str(rec.id),
+                          "toObjectTypeId": OBJECT_TYPE_IDS[target.type_name],
+                          "toObjectId": str(to_rec.id), "labels": labels}, 201)
+
+
 async def list_owners(request: Request) -> Response:
     owners = context(request).state.owner_list()
     limit = query_int(request, "limit", 100, 500)
@@ -143,6 +184,8 @@ def association_routes() -> list[Route]:
         Route(base + "/create", batch_create, methods=["POST"]),
         Route("/crm/v4/objects/{object_type}/{object_id}/associations/{to_type}",
               record_associations, methods=["GET"]),
+        Route("/crm/v4/objects/{object_type}/{object_id}/associations/{to_type}/{to_id}",
+              put_association, methods=["PUT"]),
         Route("/crm/v3/owners", list_owners, methods=["GET"]),
         Route("/crm/v3/owners/", list_owners, methods=["GET"]),
     ]

@@ -19,6 +19,7 @@ from sandbox.http import (
     read_json,
 )
 from sandbox.render import record_json
+from sandbox.schema import resolve_object_type
 from sandbox.state import SandboxState
 from sandbox.store import TypeStore
 
@@ -66,12 +67,24 @@ def create_links(state: SandboxState, store: TypeStore,
     return links
 
 
-def _object_json(request: Request, store: TypeStore, rec: Any) -> dict[str, Any]:
+def _object_json(request: Request, store: TypeStore, rec: Any,
+                 resolved: list[str] | None) -> dict[str, Any]:
     ctx = context(request)
-    assoc = query_list(request, "associations")
-    resolved = [ctx.state.store(a).type_name for a in assoc] if assoc else None
     return record_json(ctx.state, store, rec, query_list(request, "properties"),
                        query_list(request, "propertiesWithHistory"), resolved)
+
+
+def _associations(request: Request, *, strict: bool) -> list[str] | None:
+    """The ``associations`` types asked for. On a list HubSpot ignores names it does not know
+    (``strict`` False); the GET of one record keeps its 400 for them (HubSpot's answer there
+    is not documented)."""
+    asked = query_list(request, "associations")
+    if not asked:
+        return None
+    if strict:
+        return [context(request).state.store(a).type_name for a in asked]
+    known = (resolve_object_type(a) for a in asked)
+    return [name for name in known if name is not None] or None
 
 
 async def list_objects(request: Request) -> Response:
@@ -83,7 +96,9 @@ async def list_objects(request: Request) -> Response:
     after_raw = request.query_params.get("after", "")
     after = int(after_raw) if after_raw.isdigit() else 0
     records, next_id = ctx.state.page(store, after, limit, query_bool(request, "archived"))
-    body: dict[str, Any] = {"results": [_object_json(request, store, r) for r in records]}
+    resolved = _associations(request, strict=False)
+    body: dict[str, Any] = {"results": [_object_json(request, store, r, resolved)
+                                        for r in records]}
     if next_id is not None:
         link = f"{request.url.path}?limit={limit}&after={next_id}"
         body["paging"] = {"next": {"after": str(next_id), "link": link}}
@@ -106,7 +121,7 @@ async def get_object(request: Request) -> Response:
     store = ctx.state.store(request.path_params["object_type"])
     rec = ctx.state.get(store, request.path_params["object_id"],
                         request.query_params.get("idProperty"), query_bool(request, "archived"))
-    return json_response(_object_json(request, store, rec))
+    return json_response(_object_json(request, store, rec, _associations(request, strict=True)))
 
 
 async def update_object(request: Request) -> Response:

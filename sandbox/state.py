@@ -115,6 +115,19 @@ class SandboxState:
                 label = "Contact" if store.type_name == "contacts" else "Object"
                 raise ApiError(409, "CONFLICT", f"{label} already exists. Existing ID: {other.id}")
 
+    def check_write(self, store: TypeStore, properties: Mapping[str, object], *,
+                    own_id: int | None = None,
+                    links: Iterable[tuple[str, int, list[int]]] = ()) -> dict[str, str]:
+        """Validate a create (``own_id`` None) or an update without writing: the normalized
+        values, or the ``ApiError`` the write would raise (400, 404 for a missing link target,
+        409 for a taken unique value)."""
+        with self.lock:
+            values = self._validated(store, properties, creating=own_id is None)
+            self._check_unique(store, values, own_id)
+            for to_type, to_id, _ in links:
+                self.get(self.types[to_type], str(to_id))
+            return values
+
     def create(self, store: TypeStore, properties: Mapping[str, object],
                associations: Iterable[tuple[str, int, list[int]]] = (),
                source_id: str | None = None) -> Record:

@@ -31,8 +31,9 @@ from policies import evaluate_program
 from policies.model import Problem, Program, ProgramResult
 from sync.engine.mirror import from_mirror, to_mirror, with_properties
 from sync.engine.properties import OBJECT_TYPES, OUTPUT_TYPES
+from sync.engine.push import push_patches
 from sync.engine.report import WriteFailure
-from sync.gateway import AuthError, Gateway, HubSpotError
+from sync.gateway import Gateway
 from sync.store import OutputChange, Store
 
 __all__ = ["Evaluation", "Pushed", "commit", "evaluate", "evaluate_paused_gc", "push"]
@@ -137,36 +138,8 @@ def evaluate(
 
 def push(gateway: Gateway, patches: Sequence[Patch], batch_size: int = 100) -> Pushed:
     """Write ``patches`` (see module). Raises ``AuthError`` when the token is refused."""
-    written: list[Patch] = []
-    failures: list[WriteFailure] = []
-    for object_type in sorted({p.object_type for p in patches}):
-        of_type = [p for p in patches if p.object_type == object_type]
-        for start in range(0, len(of_type), batch_size):
-            chunk = of_type[start:start + batch_size]
-            ok, failed = _push_chunk(gateway, object_type, chunk)
-            written += ok
-            failures += failed
-    return Pushed(written, failures)
-
-
-def _push_chunk(
-    gateway: Gateway, object_type: str, chunk: list[Patch]
-) -> tuple[list[Patch], list[WriteFailure]]:
-    inputs = [{"id": p.object_id, "properties": dict(p.properties)} for p in chunk]
-    try:
-        result = gateway.batch_update(object_type, inputs)
-    except AuthError:
-        raise
-    except HubSpotError as exc:
-        return [], [WriteFailure(object_type, p.object_id, str(exc), exc.category) for p in chunk]
-    done = {r.id for r in result.succeeded}
-    reasons = {i: (e.message, e.category) for e in result.errors for i in e.ids}
-    failed = [
-        WriteFailure(object_type, p.object_id,
-                     *reasons.get(p.object_id, ("HubSpot did not confirm the update", None)))
-        for p in chunk if p.object_id not in done
-    ]
-    return [p for p in chunk if p.object_id in done], failed
+    outcome = push_patches(gateway, patches, batch_size)
+    return Pushed(outcome.written, outcome.failures)
 
 
 def failure_problems(failures: Sequence[WriteFailure]) -> list[Problem]:

@@ -3,7 +3,8 @@
 Every method goes through the official SDK (``GatewayCore``: one httpx client, pacing, retries,
 metrics, one error translation) and returns plain values from ``sync.gateway.models``. Reads,
 search, batch update and property/association creation (409 = exists, PUT) are idempotent and
-retried; the gateway creates no CRM records.
+retried; the gateway creates no CRM records. A batch update is one call: how a refused batch
+is split is the engine's business (``sync.engine.push``).
 
 Batch sizes: 100 inputs per batch call (50 when ``propertiesWithHistory`` is asked for, the
 limit peers report), 100 ids per associations v4 batch read.
@@ -143,31 +144,20 @@ class Gateway(SchemaOps):
         return result
 
     def batch_update(self, object_type: str, inputs: Sequence[Mapping[str, Any]]) -> BatchResult:
-        """Write ``[{"id", "properties"}]`` 100 per call; per-record errors, never all-or-nothing.
+        """ONE ``batch/update`` call for at most 100 inputs, sent as given.
 
-        A 207 answer splits into successes and errors. A 400/404/409 that fails a whole chunk is
-        bisected until the bad inputs are alone, so one invalid value costs ~log2(100) extra
-        calls instead of the other 99 records' writes.
+        Each input is ``{"id", "properties"}`` plus, when the caller wants per-input errors,
+        ``objectWriteTraceId``: HubSpot then answers a 207 whose errors name the refused inputs
+        by trace id (``RecordError.trace_ids``). An invalid input without one fails the whole
+        call (400/404/409), which raises here; splitting is the caller's decision
+        (``sync.engine.push``).
         """
-        result = BatchResult()
-        for chunk in chunked(list(inputs), BATCH_MAX):
-            result.extend(self._update_chunk(object_type, chunk))
-        return result
-
-    def _update_chunk(self, object_type: str, chunk: list[Mapping[str, Any]]) -> BatchResult:
-        ids = [str(c["id"]) for c in chunk]
-        pairs = zip(ids, chunk, strict=True)
-        body = {"inputs": [{"id": i, "properties": dict(c["properties"])} for i, c in pairs]}
+        if len(inputs) > BATCH_MAX:
+            raise ValueError(f"batch_update takes at most {BATCH_MAX} inputs, got {len(inputs)}")
+        ids = [str(i["id"]) for i in inputs]
+        body = {"inputs": [_update_input(i) for i in inputs]}
         send = partial(self.objects_batch.update, object_type, body, _preload_content=False)
-        try:
-            return self._batch(BATCH_UPDATE, ids, send, skip_as_errors=len(chunk) == 1)
-        except HubSpotError as exc:
-            if exc.action.kind is not ActionKind.SKIP_RECORD or len(chunk) == 1:
-                raise
-        half = len(chunk) // 2
-        result = self._update_chunk(object_type, chunk[:half])
-        result.extend(self._update_chunk(object_type, chunk[half:]))
-        return result
+        return self._batch(BATCH_UPDATE, ids, send, skip_as_errors=False)
 
     def _batch(
         self,
@@ -231,15 +221,29 @@ def _link(target: Mapping[str, Any]) -> AssociationLink:
     return AssociationLink(str(target["toObjectId"]), types)
 
 
+def _update_input(given: Mapping[str, Any]) -> dict[str, Any]:
+    sent: dict[str, Any] = {"id": str(given["id"]), "properties": dict(given["properties"])}
+    if given.get("objectWriteTraceId") is not None:
+        sent["objectWriteTraceId"] = str(given["objectWriteTraceId"])
+    return sent
+
+
+def _strings(value: Any) -> tuple[str, ...]:
+    if isinstance(value, list | tuple):
+        return tuple(str(v) for v in value)
+    return (str(value),) if value is not None else ()
+
+
 def _record_error(error: Mapping[str, Any]) -> RecordError:
     context = dict(error.get("context") or {})
-    # HubSpot names the failed inputs under "ids" (batch read, observed); "id" and
-    # "objectWriteTraceId" are accepted too, since the key is not documented per endpoint.
-    ids = context.get("ids") or context.get("id") or context.get("objectWriteTraceId") or ()
+    # HubSpot names the failed inputs under "ids" (batch read, observed) or "id"; a write
+    # input sent with an objectWriteTraceId is named by that trace id instead.
+    ids = context.get("ids") or context.get("id") or ()
     return RecordError(
-        ids=tuple(str(i) for i in ids),
+        ids=_strings(ids),
         category=error.get("category"),
         message=str(error.get("message") or ""),
         status=None,
         context=context,
+        trace_ids=_strings(context.get("objectWriteTraceId")),
     )

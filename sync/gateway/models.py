@@ -84,13 +84,18 @@ class SearchPage:
 
 @dataclass(frozen=True, slots=True)
 class RecordError:
-    """A batch input HubSpot refused (or that does not exist), with HubSpot's explanation."""
+    """A batch input HubSpot refused (or that does not exist), with HubSpot's explanation.
+
+    ``ids`` are the record ids HubSpot names; ``trace_ids`` the ``objectWriteTraceId`` values
+    of refused write inputs (HubSpot names those inputs by trace id only).
+    """
 
     ids: tuple[str, ...]
     category: str | None
     message: str
     status: int | None = None
     context: dict[str, Any] = field(default_factory=dict)
+    trace_ids: tuple[str, ...] = ()
 
 
 @dataclass(slots=True)

@@ -16,6 +16,7 @@ from sync.gateway import (
     Gateway,
     GatewayCollector,
     PagingLoopError,
+    ValidationFailed,
     property_definition,
 )
 from sync.gateway.gateway import SEARCH
@@ -137,39 +138,43 @@ def batch_answer(request: httpx.Request, bad: set[str], key: str = "ids") -> htt
     return httpx.Response(207, json=data)
 
 
-def test_batch_update_reports_207_per_record(gateway: Gateway, hub: FakeHubSpot) -> None:
-    @hub.route("POST", "/crm/v3/objects/deals/batch/update")
-    def _update(request: httpx.Request, _: re.Match[str]) -> httpx.Response:
-        return batch_answer(request, bad={"7", "150"}, key="id")
-
-    inputs = [{"id": str(i), "properties": {"partner_attribution": "registered"}}
-              for i in range(1, 251)]
-    result = gateway.batch_update("deals", inputs)
-
-    assert [len(body(r)["inputs"]) for r in hub.requests] == [100, 100, 50]
-    assert sorted(result.failed_ids, key=int) == ["7", "150"]
-    assert len(result.succeeded) == 248
-    assert result.succeeded[0].properties["partner_attribution"] == "registered"
-    assert result.errors[0].category == "OBJECT_NOT_FOUND"
-
-
-def test_batch_update_isolates_an_invalid_record_by_bisection(
+def test_batch_update_is_one_call_and_names_refused_inputs_by_trace_id(
     gateway: Gateway, hub: FakeHubSpot
 ) -> None:
     @hub.route("POST", "/crm/v3/objects/deals/batch/update")
     def _update(request: httpx.Request, _: re.Match[str]) -> httpx.Response:
-        if any(i["properties"].get("amount") == "oops" for i in body(request)["inputs"]):
-            return error(400, "VALIDATION_ERROR", "Property values were not valid")
-        return batch_answer(request, bad=set())
+        inputs = body(request)["inputs"]
+        good = [record(i["id"]) for i in inputs if i["id"] != "7"]
+        return httpx.Response(207, json={
+            "status": "COMPLETE", "results": good, "startedAt": STAMP, "completedAt": STAMP,
+            "numErrors": 1, "errors": [{"status": "error", "category": "VALIDATION_ERROR",
+                                        "message": "bad", "context": {
+                                            "objectWriteTraceId": ["trace-7"]}}]})
 
-    inputs = [{"id": str(i), "properties": {"amount": "oops" if i == 42 else "1"}}
+    inputs = [{"id": str(i), "properties": {"amount": "1"}, "objectWriteTraceId": f"trace-{i}"}
               for i in range(1, 101)]
     result = gateway.batch_update("deals", inputs)
 
-    assert result.failed_ids == ["42"]
-    assert result.errors[0].category == "VALIDATION_ERROR"
+    (sent,) = hub.requests
+    assert body(sent)["inputs"][6] == {"id": "7", "properties": {"amount": "1"},
+                                       "objectWriteTraceId": "trace-7"}
+    assert result.errors[0].trace_ids == ("trace-7",)
+    assert result.failed_ids == []  # named by trace id only: the caller maps it
     assert len(result.succeeded) == 99
-    assert len(hub.requests) <= 1 + 2 * 7  # log2(100) levels, two halves each
+
+
+def test_batch_update_raises_a_whole_call_refusal_and_refuses_over_100(
+    gateway: Gateway, hub: FakeHubSpot
+) -> None:
+    @hub.route("POST", "/crm/v3/objects/deals/batch/update")
+    def _update(request: httpx.Request, _: re.Match[str]) -> httpx.Response:
+        return error(400, "VALIDATION_ERROR", "Property values were not valid")
+
+    with pytest.raises(ValidationFailed):
+        gateway.batch_update("deals", [{"id": "1", "properties": {"amount": "x"}}])
+    with pytest.raises(ValueError, match="at most 100"):
+        gateway.batch_update("deals", [{"id": str(i), "properties": {}} for i in range(101)])
+    assert len(hub.requests) == 1
 
 
 def test_batch_read_chunks_dedupes_and_reports_missing(gateway: Gateway, hub: FakeHubSpot) -> None:

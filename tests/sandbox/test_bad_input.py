@@ -95,7 +95,8 @@ def test_dates_beyond_year_9999_or_before_year_1_are_invalid_not_500(
 ) -> None:
     props = {"dealname": "Far", "createdate": moment, "closedate": moment}
     if path.endswith("batch/create"):
-        response = http.post(path, json={"inputs": [{"properties": props}]})
+        traced = {"properties": props, "objectWriteTraceId": "t1"}
+        response = http.post(path, json={"inputs": [traced]})
         assert response.status_code == 207, response.text
         assert response.json()["errors"][0]["category"] == "VALIDATION_ERROR"
         assert response.json()["results"] == []
@@ -116,7 +117,7 @@ def test_last_renderable_millisecond_is_still_a_date(http: httpx.Client) -> None
 def test_id_property_that_is_not_a_string_is_400_not_500(
     http: httpx.Client, action: str, id_property: Any
 ) -> None:
-    item: dict[str, Any] = {"id": "1", "properties": {}}
+    item: dict[str, Any] = {"id": "1", "properties": {}, "objectWriteTraceId": "t1"}
     body: dict[str, Any] = {"inputs": [item]}
     if action == "read":
         body["idProperty"] = id_property
@@ -125,7 +126,7 @@ def test_id_property_that_is_not_a_string_is_400_not_500(
         return
     item["idProperty"] = id_property
     response = http.post(f"/crm/v3/objects/companies/batch/{action}", json=body)
-    # Per-input problems of a batch write are reported per input, in a 207 (HubSpot's way).
+    # Problems of a traced batch-write input are reported per input, in a 207 (HubSpot's way).
     assert response.status_code == 207, response.text
     (error,) = response.json()["errors"]
     assert error["category"] == "VALIDATION_ERROR"

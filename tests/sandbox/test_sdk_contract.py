@@ -104,13 +104,14 @@ def test_batch_create_201_and_update_207_with_errors(client: HubSpot) -> None:
     assert len(made.results) == 3
     ids = [r.id for r in made.results]
     result = batch.update("contacts", BatchInputSimplePublicObjectBatchInput(inputs=[
-        {"id": ids[0], "properties": {"lastname": "Ok"}},
-        {"id": ids[1], "properties": {"no_such_property": "x"}},
-        {"id": "999999", "properties": {"lastname": "Ghost"}},
+        {"id": ids[0], "properties": {"lastname": "Ok"}, "objectWriteTraceId": "t-ok"},
+        {"id": ids[1], "properties": {"no_such_property": "x"}, "objectWriteTraceId": "t-bad"},
+        {"id": "999999", "properties": {"lastname": "Ghost"}, "objectWriteTraceId": "t-gone"},
     ]))
     assert result.num_errors == 2
     assert [r.id for r in result.results] == [ids[0]]
-    assert {e.category for e in result.errors} == {"VALIDATION_ERROR", "OBJECT_NOT_FOUND"}
+    by_trace = {e.context["objectWriteTraceId"][0]: e.category for e in result.errors}
+    assert by_trace == {"t-bad": "VALIDATION_ERROR", "t-gone": "OBJECT_NOT_FOUND"}
     read = batch.read("contacts", BatchReadInputSimplePublicObjectId(
         inputs=[{"id": ids[0]}, {"id": "888888"}], properties=["lastname"]))
     assert read.num_errors == 1

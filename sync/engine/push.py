@@ -1,0 +1,129 @@
+"""Batch updates under HubSpot's batch rule: per-input errors by trace id, bisection otherwise.
+
+HubSpot answers a batch create/update with per-input 207 errors only for inputs that carry an
+``objectWriteTraceId``; otherwise one invalid input fails the whole call (400
+``VALIDATION_ERROR``, 404, 409 ``CONFLICT``) and nothing of it is written (research notes §1.4,
+HubSpot's error-handling docs). So:
+
+- every input gets a fresh trace id, and a 207's errors are mapped back to the patches through
+  it (or through the record id, when HubSpot names that instead);
+- a whole-call refusal is still handled: the chunk is split in halves until the bad inputs stand
+  alone. Each bad input becomes a ``WriteFailure`` (a data problem in the run log) and the rest is
+  written in as few calls as the split allows: a half whose sibling went through must hold the
+  culprit, so it is split again without being sent whole first.
+
+A call that fails for any other reason (an outage after the gateway's retries) fails its chunk
+only; an ``AuthError`` stops the push.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from mappers import Patch
+from sync.engine.report import WriteFailure
+from sync.gateway import ActionKind, AuthError, BatchResult, Gateway, HubSpotError
+
+__all__ = ["Outcome", "push_patches"]
+
+UNCONFIRMED = "HubSpot did not confirm the update"
+
+
+@dataclass(frozen=True, slots=True)
+class _Input:
+    patch: Patch
+    trace_id: str
+
+    def json(self) -> dict[str, object]:
+        return {"id": self.patch.object_id, "properties": dict(self.patch.properties),
+                "objectWriteTraceId": self.trace_id}
+
+
+@dataclass(slots=True)
+class Outcome:
+    """What a push did: patches written, records refused, and the batch calls it took."""
+
+    written: list[Patch] = field(default_factory=list)
+    failures: list[WriteFailure] = field(default_factory=list)
+    calls: int = 0
+    refused_whole: bool = False  # some input of it was refused by a whole-call 400/404/409
+
+    def extend(self, other: Outcome) -> None:
+        self.written += other.written
+        self.failures += other.failures
+        self.calls += other.calls
+        self.refused_whole = self.refused_whole or other.refused_whole
+
+
+def push_patches(gateway: Gateway, patches: Sequence[Patch], batch_size: int = 100) -> Outcome:
+    """Write ``patches`` per object type in chunks of ``batch_size`` (see module)."""
+    outcome = Outcome()
+    for object_type in sorted({p.object_type for p in patches}):
+        of_type = [_Input(p, secrets.token_hex(6)) for p in patches
+                   if p.object_type == object_type]
+        for start in range(0, len(of_type), batch_size):
+            chunk = of_type[start:start + batch_size]
+            outcome.extend(_write(gateway, object_type, chunk, None))
+    return outcome
+
+
+def _write(gateway: Gateway, object_type: str, chunk: list[_Input],
+           known_bad: HubSpotError | None) -> Outcome:
+    """Write ``chunk``; ``known_bad`` is the refusal a chunk is known to earn (not re-sent)."""
+    refusal = known_bad
+    if refusal is None:
+        sent = _send(gateway, object_type, chunk)
+        if isinstance(sent, Outcome):
+            return sent
+        refusal, calls = sent, 1
+    else:
+        calls = 0
+    if len(chunk) == 1:
+        return Outcome(failures=[_refused(chunk[0], refusal)], calls=calls, refused_whole=True)
+    half = len(chunk) // 2
+    left = _write(gateway, object_type, chunk[:half], None)
+    # The whole chunk was refused and its left half was not: the culprit is on the right.
+    right = _write(gateway, object_type, chunk[half:],
+                   None if left.refused_whole else refusal)
+    left.extend(right)
+    left.calls += calls
+    return left
+
+
+def _send(gateway: Gateway, object_type: str, chunk: list[_Input]) -> Outcome | HubSpotError:
+    """One call: its outcome, or the ``HubSpotError`` that refused the whole call."""
+    try:
+        result = gateway.batch_update(object_type, [i.json() for i in chunk])
+    except AuthError:
+        raise
+    except HubSpotError as exc:
+        if exc.action.kind is ActionKind.SKIP_RECORD:
+            return exc
+        failed = [WriteFailure(object_type, i.patch.object_id, str(exc), exc.category)
+                  for i in chunk]
+        return Outcome(failures=failed, calls=1)
+    return _mapped(object_type, chunk, result)
+
+
+def _mapped(object_type: str, chunk: list[_Input], result: BatchResult) -> Outcome:
+    """A 200/207 answer per patch: errors by trace id (or record id), successes by id."""
+    by_trace = {t: (e.message, e.category) for e in result.errors for t in e.trace_ids}
+    by_id = {i: (e.message, e.category) for e in result.errors for i in e.ids}
+    done = {r.id for r in result.succeeded}
+    out = Outcome(calls=1)
+    for item in chunk:
+        record_id = item.patch.object_id
+        reason = by_trace.get(item.trace_id) or by_id.get(record_id)
+        if reason is None and record_id in done:
+            out.written.append(item.patch)
+            continue
+        message, category = reason or (UNCONFIRMED, None)
+        out.failures.append(WriteFailure(object_type, record_id, message, category))
+    return out
+
+
+def _refused(item: _Input, refusal: HubSpotError) -> WriteFailure:
+    return WriteFailure(item.patch.object_type, item.patch.object_id, str(refusal),
+                        refusal.category)
