@@ -64,7 +64,7 @@ TOKEN = "chaos-token"
 APP_ID = 1000001
 COUNTS = Counts(2_000, 600, 300, 300, 12)
 STEADY_FAULTS = [  # (kind, rate) on the CRM API the replicas call
-    ("429", 0.02), ("429_no_retry_after", 0.02), ("slow", 0.03), ("drop", 0.015),
+    ("429", 0.04), ("429_no_retry_after", 0.04), ("slow", 0.03), ("drop", 0.03),
 ]
 BURST = ("503", 6)  # every burst: the next 6 API calls answer 503
 
@@ -106,8 +106,9 @@ def _full_sync(values: dict[str, Any], store_url: str, *, dry_run: bool = False)
 class Faults:
     """Steady fault rules plus 5xx bursts on the sandbox; counts every firing."""
 
-    def __init__(self, sandbox_url: str) -> None:
+    def __init__(self, sandbox_url: str, rng: random.Random) -> None:
         self.url = sandbox_url + "/_sandbox/faults"
+        self.rng = rng
         self.fired: dict[str, int] = {}
 
     def _collect(self) -> None:
@@ -118,6 +119,9 @@ class Faults:
         self._collect()
         rules = [{"kind": k, "rate": r, "path_regex": "^/crm/", "retry_after_s": 1,
                   "slow_s": 2.0} for k, r in STEADY_FAULTS]
+        # Each PUT reseeds the sandbox's fault RNG: a new order of the rules makes the draws
+        # after a burst differ from those after the previous one.
+        self.rng.shuffle(rules)
         if burst:
             rules.insert(0, {"kind": BURST[0], "count": BURST[1], "path_regex": "^/crm/"})
         httpx.put(self.url, json=rules).raise_for_status()
@@ -196,6 +200,14 @@ def _ledger_duplicates(store_url: str) -> int:
     return len(keys) - len(set(keys))
 
 
+def _archived(state: SandboxState, object_type: str, object_id: str) -> bool:
+    rec = state.types[object_type].records.get(int(object_id))
+    return rec is None or rec.archived_ms is not None
+
+
+_KIND_TYPES = {"company": "companies", "contact": "contacts", "deal": "deals"}
+
+
 def _verify(sandbox: RunningSandbox, proxy: Proxy, values: dict[str, Any], store_url: str,
             tmp: Path) -> dict[str, Any]:
     fresh = f"sqlite:///{tmp / 'fresh.db'}"
@@ -220,12 +232,17 @@ def _verify(sandbox: RunningSandbox, proxy: Proxy, values: dict[str, Any], store
             for p in planned.patches[:8]],
         "ledger_rows": len(ledger_chaos), "ledger_only_chaos": len(ledger_chaos - ledger_fresh),
         "ledger_only_fresh": len(ledger_fresh - ledger_chaos),
+        "ledger_only_chaos_of_archived_deals": sum(
+            _archived(sandbox.state, "deals", row[0]) for row in ledger_chaos - ledger_fresh),
         "ledger_only_chaos_sample": sorted(map(str, ledger_chaos - ledger_fresh))[:5],
         "ledger_only_fresh_sample": sorted(map(str, ledger_fresh - ledger_chaos))[:5],
         "ledger_duplicates": _ledger_duplicates(store_url),
         "decisions": len(decided_chaos),
         "decisions_only_chaos": len(decided_chaos - decided_fresh),
         "decisions_only_fresh": len(decided_fresh - decided_chaos),
+        "decisions_only_chaos_of_archived_records": sum(
+            _archived(sandbox.state, _KIND_TYPES.get(row[0], "companies"), row[1])
+            for row in decided_chaos - decided_fresh),
         "decisions_only_chaos_sample": sorted(map(str, decided_chaos - decided_fresh))[:5],
         "decisions_only_fresh_sample": sorted(map(str, decided_fresh - decided_chaos))[:5],
         "events_acknowledged": len(proxy.acknowledged), "inbox": statuses,
@@ -271,7 +288,7 @@ def run(edit_s: float, converge_s: float, seed: int, tmp: Path) -> dict[str, Any
             runtime.engine.full_sync(trigger="chaos")
         finally:
             runtime.close()
-        faults = Faults(sandbox.url)
+        faults = Faults(sandbox.url, rng)
         faults.arm(burst=False)
         editor = Editor(state, contract_for_prefix(), today, rng)
         started = time.monotonic()
