@@ -58,6 +58,7 @@ from sandbox.gen.profiles import Counts
 from sandbox.generator import DIRECT_SALES_OWNER_IDS, generate_custom
 from sandbox.server import RunningSandbox, serve_in_thread
 from sandbox.state import SandboxState
+from sync.store import Store
 from sync.store.schema import decisions, inbox, ledger
 
 TOKEN = "chaos-token"
@@ -194,6 +195,38 @@ def _inbox(store_url: str) -> list[tuple[Any, ...]]:
         engine.dispose()
 
 
+def _mirror_vs_portal(state: SandboxState, store_url: str,
+                     keys: list[tuple[str, str]]) -> list[dict[str, Any]]:
+    """For records whose outputs differ: what the soak's mirror holds against the portal."""
+    store = Store.from_url(store_url)
+    out: list[dict[str, Any]] = []
+    try:
+        for object_type, object_id in keys:
+            row = store.get_records(object_type, [object_id]).get(object_id)
+            rec = state.types[object_type].records.get(int(object_id))
+            portal: dict[str, Any] = {"archived": rec is None or rec.archived_ms is not None}
+            mirror: dict[str, Any] = {"present": row is not None}
+            for other in ("companies", "contacts", "deals", "subscriptions"):
+                if other == object_type:
+                    continue
+                if rec is not None:
+                    portal[other] = sorted(str(i) for i, _ in state.linked(object_type, rec.id,
+                                                                          other))
+                if row is not None:
+                    mirror[other] = sorted(row.associations.get(other, []))
+            if rec is not None and row is not None:
+                names = set(row.properties)
+                store_type = state.types[object_type]
+                portal["differing_inputs"] = {
+                    n: (row.properties.get(n), store_type.raw(rec, n)) for n in sorted(names)
+                    if n in store_type.props and row.properties.get(n) != store_type.raw(rec, n)}
+            out.append({"record": f"{object_type}/{object_id}", "mirror": mirror,
+                        "portal": portal})
+    finally:
+        store.close()
+    return out
+
+
 def _ledger_duplicates(store_url: str) -> int:
     rows = _table(store_url, ledger, ())
     keys = [(r[0], r[1], r[4]) for r in rows]  # deal, subscription, month_start
@@ -230,6 +263,9 @@ def _verify(sandbox: RunningSandbox, proxy: Proxy, values: dict[str, Any], store
         "outputs_differing_sample": [
             {"record": f"{p.object_type}/{p.object_id}", "properties": dict(p.properties)}
             for p in planned.patches[:8]],
+        "outputs_differing_mirror_vs_portal": _mirror_vs_portal(
+            sandbox.state, store_url,
+            [(p.object_type, p.object_id) for p in planned.patches[:4]]),
         "ledger_rows": len(ledger_chaos), "ledger_only_chaos": len(ledger_chaos - ledger_fresh),
         "ledger_only_fresh": len(ledger_fresh - ledger_chaos),
         "ledger_only_chaos_of_archived_deals": sum(
