@@ -78,12 +78,12 @@ def bar_chart(
     plot_w = width - _LEFT - _RIGHT
     plot_h = height - _TOP - _BOTTOM
     slot = plot_w / max(len(groups), 1)
-    bar_w = max(slot * 0.8 / max(len(series), 1), 1.0)
+    bar_w = min(max(slot * 0.8 / max(len(series), 1), 1.0), 36.0)
     bars: list[Bar] = []
     labels: list[Label] = []
     every = max(1, len(groups) // 12)  # at most ~12 x labels, so they never overlap
     for i, group in enumerate(groups):
-        left = _LEFT + i * slot + slot * 0.1
+        left = _LEFT + i * slot + (slot - bar_w * len(series)) / 2
         for j, (s, value) in enumerate(zip(series, group.values, strict=True)):
             h = float(Decimal(value) / Decimal(scale_max)) * plot_h if value > 0 else 0.0
             bars.append(Bar(round(left + j * bar_w, 1), round(_TOP + plot_h - h, 1),
