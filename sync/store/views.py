@@ -12,7 +12,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, func, select
+from sqlalchemy import ColumnElement, Text, case, func, literal, select
 
 from sync.store.base import OpsBase
 from sync.store.schema import inbox, ledger, mirror
@@ -70,7 +70,7 @@ class ViewOps(OpsBase):
 
     def _json_text(self, name: str) -> ColumnElement[Any]:
         if self._dialect == "postgresql":
-            return mirror.c.properties.op("->>")(name)
+            return mirror.c.properties.op("->>", return_type=Text())(literal(name, Text()))
         return func.json_extract(mirror.c.properties, f'$."{name}"')
 
     def ledger_groups(self, as_of: date) -> list[LedgerGroup]:
