@@ -12,10 +12,11 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+import orjson
 from sqlalchemy import ColumnElement, Text, case, func, literal, select
 
 from sync.store.base import OpsBase
-from sync.store.schema import inbox, ledger, mirror
+from sync.store.schema import inbox, ledger, mirror, runs
 
 __all__ = ["DeadLetter", "LedgerGroup", "ViewOps"]
 
@@ -71,7 +72,18 @@ class ViewOps(OpsBase):
     def _json_text(self, name: str) -> ColumnElement[Any]:
         if self._dialect == "postgresql":
             return mirror.c.properties.op("->>", return_type=Text())(literal(name, Text()))
-        return func.json_extract(mirror.c.properties, f'$."{name}"')
+        # A substring test first: it skips parsing the JSON of every company that is no member.
+        quoted = orjson.dumps(name).decode()
+        named = func.instr(mirror.c.properties, quoted) > 0
+        return case((named, func.json_extract(mirror.c.properties, f"$.{quoted}")), else_=None)
+
+    def data_version(self) -> tuple[int | None, datetime | None]:
+        """Changes whenever a run starts or finishes: the mirror, outputs and ledger are only
+        written by runs, so values derived from them stay valid while this stays the same."""
+        query = select(func.max(runs.c.run_id), func.max(runs.c.finished_at))
+        with self._read() as conn:
+            newest, finished = conn.execute(query).one()
+        return (None if newest is None else int(newest), finished)
 
     def ledger_groups(self, as_of: date) -> list[LedgerGroup]:
         """The whole ledger summed per member, currency, state, pay date and whether the month

@@ -198,3 +198,16 @@ async def test_docs_are_generated_from_the_openapi_document(client: httpx.AsyncC
     assert "<link" not in page
     assert "cdn" not in page.lower()
     assert (await client.get("/")).headers["location"] == "/console/"
+
+
+async def test_members_page_shows_what_the_newest_run_wrote(
+    admin: httpx.AsyncClient, store: Store
+) -> None:
+    _seed_program(store)
+    assert "3 / 50" in (await admin.get("/console/members")).text
+    run_id = store.start_run("targeted", AS_OF, "webhook")
+    store.record_outputs([OutputChange("companies", "101", C.capacity_used, "4")], run_id)
+    store.finish_run(run_id, "ok", {})
+    page = (await admin.get("/console/members")).text
+    assert "4 / 50" in page
+    assert "3 / 50" not in page

@@ -24,6 +24,7 @@ from sync.clock import Clock
 from sync.ports import RunSummary, SyncRunner
 from sync.store import Store
 from webhooks.console import actions, auth, pages
+from webhooks.console.cache import ProgramReads
 from webhooks.console.session import SessionCodec
 from webhooks.console.web import PREFIX, Context, secure
 
@@ -55,7 +56,7 @@ class Console:
         self.ctx = Context(
             store, engine, clock, contract,
             SessionCodec(admin_token, clock, timedelta(minutes=settings.session_minutes)),
-            settings, failures, jobs=jobs, observe_run=observe_run,
+            settings, failures, ProgramReads(store), jobs=jobs, observe_run=observe_run,
             portal_id=portal_id or _portal_id(store, settings),
         )
 

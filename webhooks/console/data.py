@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from config.contract import CrmContract
 from policies.model import MonthState
@@ -38,6 +38,18 @@ _OBJECT_TYPE_IDS = {
     "deal": "0-3", "deals": "0-3",
     "subscription": "0-69", "subscriptions": "0-69",
 }
+
+
+class ProgramReads(Protocol):
+    """The store reads behind the members and payout pages (``Store``, or its cache)."""
+
+    def member_records(self, type_property: str) -> list[tuple[str, dict[str, Any]]]: ...
+
+    def load_outputs(
+        self, object_type: str, ids: list[str] | None = None
+    ) -> dict[str, dict[str, str | None]]: ...
+
+    def ledger_groups(self, as_of: date) -> list[LedgerGroup]: ...
 
 
 def record_url(portal_id: int | None, record_kind: str, record_id: str) -> str | None:
@@ -118,7 +130,7 @@ class MemberRow:
 
 
 def member_rows(
-    store: Store, contract: CrmContract, as_of: date, keep: MemberFilter | None = None
+    store: ProgramReads, contract: CrmContract, as_of: date, keep: MemberFilter | None = None
 ) -> list[MemberRow]:
     """Every member company with its outputs and commission, filtered, by partner code."""
     members = store.member_records(contract.program_type)
@@ -165,7 +177,7 @@ def _quarter(d: date) -> str:
     return f"{d.year}-Q{(d.month - 1) // 3 + 1}"
 
 
-def payout_calendar(store: Store, as_of: date, member: str = "") -> PayoutCalendar:
+def payout_calendar(store: ProgramReads, as_of: date, member: str = "") -> PayoutCalendar:
     """Payable commission per pay-date quarter, member and currency (paid or scheduled at
     ``as_of``), and what still waits for paperwork."""
     cells: dict[tuple[str, str, str], list[Decimal]] = defaultdict(lambda: [ZERO, ZERO])

@@ -49,7 +49,7 @@ async def run(ctx: Context, request: Request) -> Response:
 
 async def members(ctx: Context, request: Request) -> Response:
     keep = data.MemberFilter.from_query(request.query_params)
-    rows = await run_in_threadpool(data.member_rows, ctx.store, ctx.contract,
+    rows = await run_in_threadpool(data.member_rows, ctx.reads, ctx.contract,
                                    ctx.clock.today(), keep)
     portal_id = await run_in_threadpool(ctx.portal_id)
     links = {r.company_id: data.record_url(portal_id, "companies", r.company_id) for r in rows}
@@ -61,7 +61,7 @@ async def members(ctx: Context, request: Request) -> Response:
 async def payouts(ctx: Context, request: Request) -> Response:
     member = request.query_params.get("member", "").strip()[:128]
     as_of = ctx.clock.today()
-    calendar = await run_in_threadpool(data.payout_calendar, ctx.store, as_of, member)
+    calendar = await run_in_threadpool(data.payout_calendar, ctx.reads, as_of, member)
     series = [Series(c or "(none)", PALETTE[i % len(PALETTE)])
               for i, c in enumerate(calendar.currencies)]
     chart = bar_chart(

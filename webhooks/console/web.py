@@ -24,6 +24,7 @@ from config.settings import ConsoleSettings
 from sync.clock import Clock
 from sync.ports import RunSummary, SyncRunner
 from sync.store import Store
+from webhooks.console.data import ProgramReads
 from webhooks.console.session import COOKIE, Session, SessionCodec, csrf_matches
 
 __all__ = ["PREFIX", "SECURITY_HEADERS", "Context", "Handler"]
@@ -79,6 +80,7 @@ class Context:
     sessions: SessionCodec
     settings: ConsoleSettings
     login_failures: Counter
+    reads: ProgramReads
     jobs: Callable[[], dict[str, Any]] | None = None
     observe_run: Callable[[RunSummary], None] | None = None
     portal_id: Callable[[], int | None] = lambda: None
