@@ -94,7 +94,7 @@ def _log_in(page: Any, served: Served) -> None:
 
 
 def test_log_in_read_the_overview_open_a_run_resync_a_member_log_out(
-    served: Served, browser: Any
+    browser: Any, served: Served
 ) -> None:
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
@@ -164,7 +164,7 @@ def test_log_in_read_the_overview_open_a_run_resync_a_member_log_out(
     context.close()
 
 
-def test_a_form_without_its_csrf_token_is_refused(served: Served, browser: Any) -> None:
+def test_a_form_without_its_csrf_token_is_refused(browser: Any, served: Served) -> None:
     context = browser.new_context()
     page = context.new_page()
     _log_in(page, served)
@@ -178,7 +178,7 @@ def test_a_form_without_its_csrf_token_is_refused(served: Served, browser: Any) 
     context.close()
 
 
-def test_docs_work_offline(served: Served, browser: Any) -> None:
+def test_docs_work_offline(browser: Any, served: Served) -> None:
     context = browser.new_context(offline=False)
     page = context.new_page()
     remote: list[str] = []
