@@ -59,3 +59,16 @@ def test_dead_letters_and_the_newest_portal_id(store: Store) -> None:
     assert store.dead_letter(letter.item_id) == letter
     assert store.dead_letter(letter.item_id + 1) is None  # not dead
     assert store.newest_portal_id() == 222
+
+
+def test_the_data_version_moves_when_a_run_starts_and_when_it_finishes(store: Store) -> None:
+    empty = store.data_version()
+    assert empty == (None, None)
+    run_id = store.start_run("full", None, "cli")
+    started = store.data_version()
+    assert started == (run_id, None)
+    store.finish_run(run_id, "ok", {})
+    finished = store.data_version()
+    assert finished[0] == run_id
+    assert finished[1] is not None
+    assert store.data_version() == finished  # stable while nothing runs
