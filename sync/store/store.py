@@ -18,7 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sync.store.database import begin_write, make_engine, run_migrations
 from sync.store.inbox import InboxOps
 from sync.store.ledger import LedgerOps
-from sync.store.locks import LockManager
+from sync.store.locks import Fence, LockManager, check_fence
 from sync.store.mirror import MirrorOps
 from sync.store.records import Clock, utc_now
 from sync.store.runs import RunOps
@@ -44,6 +44,11 @@ class Transaction(_DataOps, CheckpointWrites):
 
     def _read(self) -> AbstractContextManager[Connection]:
         return nullcontext(self._conn)
+
+    def check_fence(self, fence: Fence) -> None:
+        """Raise ``LockLost`` (and so roll the transaction back) unless ``fence`` still holds
+        its lock. Call it first: the check holds until this transaction commits."""
+        check_fence(self._conn, self._dialect, fence, self._now())
 
 
 class Store(_DataOps):
@@ -105,6 +110,15 @@ class Store(_DataOps):
     def unlock(self, name: str, owner: str) -> bool:
         """Release a lock held by ``owner``. False when ``owner`` did not hold it."""
         return self._locks.unlock(name, owner)
+
+    def acquire_lock(self, name: str, owner: str, lease_s: float) -> Fence | None:
+        """``try_lock`` that answers the holder's ``Fence`` (with its fencing token), or None.
+
+        Pass the fence to ``Transaction.check_fence`` in every transaction that commits work
+        done under the lock.
+        """
+        token = self._locks.acquire(name, owner, lease_s)
+        return None if token is None else Fence(name, owner, token)
 
     def _write(self) -> AbstractContextManager[Connection]:
         return begin_write(self._engine)

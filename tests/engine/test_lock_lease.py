@@ -4,6 +4,7 @@ few hundredths of a second."""
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -11,15 +12,18 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
 
+import httpx
 import pytest
 from pydantic import SecretStr
 
-from config.settings import HubSpotSettings, Settings, StoreSettings
+from config.settings import HubSpotSettings, Settings, StoreSettings, SyncSettings
 from sync.clock import FixedClock
-from sync.engine import SyncBusy, SyncEngine
+from sync.engine import RunReport, SyncBusy, SyncEngine, SyncError
+from sync.engine.engine import PORTAL_ID_KEY
 from sync.engine.lease import LEASE_S, LockLease
+from sync.engine.outcome import ReadOutcome
 from sync.gateway import Gateway
-from sync.store import Store
+from sync.store import Fence, LockLost, MirrorRecord, Store
 
 NAME = "sync:portal"
 
@@ -113,6 +117,7 @@ def test_engine_run_is_refused_then_allowed_after_a_crashed_holder_lease(
         store=StoreSettings(url=f"sqlite:///{tmp_path / 'store.db'}"),
     )
     gateway = Gateway(settings.hubspot)
+    _known_portal(store, gateway)
     engine = SyncEngine(settings, gateway=gateway, store=store,
                         clock=FixedClock(datetime(2026, 1, 1, 12, tzinfo=UTC)))
     assert store.try_lock(engine.lock_name, "crashed-run", engine.lock_lease_s)
@@ -127,14 +132,20 @@ def test_engine_run_is_refused_then_allowed_after_a_crashed_holder_lease(
         gateway.close()
 
 
+def _known_portal(store: Store, gateway: Gateway, portal: int = 62515) -> None:
+    """The portal id as an earlier run kept it (no account-info call needed)."""
+    with store.transaction() as tx:
+        tx.set_checkpoint(PORTAL_ID_KEY + gateway.token_fingerprint, str(portal))
+
+
 class _TakenOverStore(Store):
-    """Grants the first ``try_lock`` and refuses every later one (another owner took over)."""
+    """Grants the first ``acquire_lock`` and refuses every later one (another owner took over)."""
 
     calls = 0
 
-    def try_lock(self, name: str, owner: str, lease_s: float) -> bool:
+    def acquire_lock(self, name: str, owner: str, lease_s: float) -> Fence | None:
         self.calls += 1
-        return self.calls == 1
+        return Fence(name, owner, 1) if self.calls == 1 else None
 
 
 def test_a_lease_taken_over_is_reported_lost_and_no_longer_renewed(tmp_path: Path) -> None:
@@ -149,5 +160,119 @@ def test_a_lease_taken_over_is_reported_lost_and_no_longer_renewed(tmp_path: Pat
             time.sleep(0.05)  # several beats' time: the heartbeat must have stopped
             assert store.calls == 2
             assert lease.renewals == 0
+            with pytest.raises(LockLost):
+                lease.ensure_held()
     finally:
         store.close()
+
+
+# -- fenced runs: a run that lost its lease pushes no further and commits nothing ---------------
+
+
+class _HubSpot:
+    """A tiny HubSpot over ``httpx.MockTransport``: account details and batch updates."""
+
+    def __init__(self) -> None:
+        self.updates: list[object] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/account-info/v3/details":
+            return httpx.Response(200, json={"portalId": 62515, "timeZone": "UTC"})
+        if request.url.path.endswith("/batch/update"):
+            inputs = json.loads(request.content)["inputs"]
+            self.updates.append(inputs)
+            return httpx.Response(200, json={"status": "COMPLETE", "results": [
+                {"id": i["id"], "properties": i["properties"]} for i in inputs]})
+        return httpx.Response(404, json={"status": "error", "message": "not here"})
+
+
+def _racing_engines(
+    tmp_path: Path, store: Store, hubspot: _HubSpot, lease_s: float = LEASE_S
+) -> tuple[SyncEngine, SyncEngine, Gateway]:
+    settings = Settings(
+        hubspot=HubSpotSettings(access_token=SecretStr("t"), base_url="http://hubspot.test",
+                                max_attempts=1),
+        store=StoreSettings(url=f"sqlite:///{tmp_path / 'store.db'}"),
+        sync=SyncSettings(lock_lease_s=lease_s),
+    )
+    gateway = Gateway(settings.hubspot, transport=httpx.MockTransport(hubspot))
+    clock = FixedClock(datetime(2026, 1, 1, 12, tzinfo=UTC))
+    # A record that shows an output nothing gives it any more: every run patches it (a clear).
+    store.upsert_records([MirrorRecord(
+        "companies", "1", {"name": "Acme", "partner_registration_status": "registered"})])
+    engines = (SyncEngine(settings, gateway=gateway, store=store, clock=clock),
+               SyncEngine(settings, gateway=gateway, store=store, clock=clock))
+    return engines[0], engines[1], gateway
+
+
+def test_two_runs_racing_a_lost_lease_only_the_current_holder_commits(
+    tmp_path: Path, store: Store, clock: MovableClock
+) -> None:
+    hubspot = _HubSpot()
+    a, b, gateway = _racing_engines(tmp_path, store, hubspot)
+    reports: list[RunReport] = []
+
+    def read_a(started_at: datetime, dry: bool) -> ReadOutcome:
+        clock.advance(LEASE_S + 1)  # A stalls past its lease (its heartbeat did not run)...
+        reports.append(b.execute("reevaluate", trigger="test", read=read_b))  # ...B takes over
+        return ReadOutcome({}, {"race:a": "a"})
+
+    def read_b(started_at: datetime, dry: bool) -> ReadOutcome:
+        return ReadOutcome({}, {"race:b": "b"})
+
+    try:
+        with pytest.raises(SyncError) as stopped:
+            a.execute("reevaluate", trigger="test", read=read_a)
+    finally:
+        gateway.close()
+    assert stopped.value.kind == "lock_lost"
+    assert reports[0].status == "ok"
+    assert store.get_checkpoint("race:b") == "b"
+    assert store.get_checkpoint("race:a") is None  # A's commit was refused as a whole
+    a_run = store.get_run(stopped.value.report.run_id if stopped.value.report else -1)
+    assert a_run is not None
+    assert a_run.status == "failed"
+    assert "nothing was committed" in (a_run.error or "")
+    assert a.lock_name == b.lock_name == "sync:62515"
+
+
+def test_a_run_that_saw_its_lease_lost_pushes_nothing_more(
+    tmp_path: Path, store: Store, clock: MovableClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    hubspot = _HubSpot()
+    a, b, gateway = _racing_engines(tmp_path, store, hubspot, lease_s=1.5)  # beats every 0.5 s
+
+    def read_a(started_at: datetime, dry: bool) -> ReadOutcome:
+        clock.advance(2)
+        assert b.execute("reevaluate", trigger="test").status == "ok"  # B writes the patch
+        _wait_for(lambda: "was taken over" in caplog.text)  # A's heartbeat notices
+        return ReadOutcome({})
+
+    try:
+        with pytest.raises(SyncError) as stopped:
+            a.execute("reevaluate", trigger="test", read=read_a)
+    finally:
+        gateway.close()
+    assert stopped.value.kind == "lock_lost"
+    assert len(hubspot.updates) == 1  # B's write only: A stopped before pushing
+
+
+def test_the_portal_id_is_read_once_and_kept_for_the_lock_name(
+    tmp_path: Path, store: Store
+) -> None:
+    hubspot = _HubSpot()
+    seen: list[str] = []
+
+    def counting(request: httpx.Request) -> httpx.Response:
+        seen.append(request.url.path)
+        return hubspot(request)
+
+    settings = Settings(hubspot=HubSpotSettings(access_token=SecretStr("t"),
+                                                base_url="http://hubspot.test"))
+    with Gateway(settings.hubspot, transport=httpx.MockTransport(counting)) as gateway:
+        first = SyncEngine(settings, gateway=gateway, store=store)
+        assert first.lock_name == "sync:62515"
+        assert first.lock_name == "sync:62515"
+        second = SyncEngine(settings, gateway=gateway, store=store)  # a restart: from the store
+        assert second.lock_name == "sync:62515"
+    assert seen == ["/account-info/v3/details"]
