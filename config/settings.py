@@ -9,9 +9,11 @@ Unknown keys are rejected; errors name the setting.
 from __future__ import annotations
 
 import os
+import re
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from pydantic import (
     BaseModel,
@@ -37,6 +39,7 @@ __all__ = [
     "HubSpotSettings",
     "InboxSettings",
     "SchedulerSettings",
+    "SecretUrl",
     "Settings",
     "SettingsError",
     "StoreSettings",
@@ -79,8 +82,32 @@ class HubSpotSettings(_Section):
         return v.rstrip("/")
 
 
+_URL_PASSWORD = re.compile(r"(://[^:/@\s]+:)[^@\s]+@")
+
+
+def mask_url_password(url: str) -> str:
+    """``url`` with the password of its ``user:password@`` part shown as ``***``."""
+    return _URL_PASSWORD.sub(r"\1***@", url)
+
+
+class SecretUrl(SecretStr):
+    """A connection URL whose password is secret: ``str()`` and ``repr()`` show the URL with
+    the password as ``***``; ``get_secret_value()`` gives the whole URL."""
+
+    def _display(self) -> str:
+        return mask_url_password(self.get_secret_value())
+
+    @property
+    def password(self) -> str | None:
+        """The URL's password, if it has one."""
+        try:
+            return urlsplit(self.get_secret_value()).password
+        except ValueError:  # not a URL urlsplit can read: nothing to name as the password
+            return None
+
+
 class StoreSettings(_Section):
-    url: str = "sqlite:///partner-sync.db"
+    url: SecretUrl = SecretUrl("sqlite:///partner-sync.db")
 
 
 class WebhookSettings(_Section):

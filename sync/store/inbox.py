@@ -153,7 +153,8 @@ class InboxOps(OpsBase):
         stmt = (
             update(inbox)
             .where(inbox.c.item_id == item_id)
-            .values(status=PENDING, last_error=error, next_attempt_at=next_attempt_at,
+            .values(status=PENDING, last_error=self._redact(error),
+                    next_attempt_at=next_attempt_at,
                     claimed_by=None, lease_until=None)
         )
         with self._write() as conn:
@@ -191,7 +192,7 @@ class InboxOps(OpsBase):
                 values: dict[str, Any] = {"status": status, "finished_at": now,
                                           "claimed_by": None, "lease_until": None}
                 if error is not None:
-                    values["last_error"] = error
+                    values["last_error"] = self._redact(error)
                 result = conn.execute(
                     update(inbox).where(inbox.c.item_id.in_(batch)).values(**values)
                 )

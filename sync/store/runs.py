@@ -77,7 +77,8 @@ class RunOps(OpsBase):
         stmt = (
             update(runs)
             .where(runs.c.run_id == run_id)
-            .values(status=status, counts=_counts_doc(counts), error=error,
+            .values(status=status, counts=_counts_doc(counts),
+                    error=None if error is None else self._redact(error),
                     finished_at=self._now())
         )
         with self._write() as conn:
@@ -93,7 +94,8 @@ class RunOps(OpsBase):
                     insert(run_problems),
                     [
                         {"run_id": run_id, "record_kind": p.record_kind,
-                         "record_id": p.record_id, "code": p.code, "detail": p.detail}
+                         "record_id": p.record_id, "code": p.code,
+                         "detail": self._redact(p.detail)}
                         for p in batch
                     ],
                 )

@@ -9,8 +9,9 @@ set on a ``Transaction``. Inside a transaction, call the transaction's methods, 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
+from typing import Protocol
 
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import SQLAlchemyError
@@ -27,6 +28,10 @@ from sync.store.state import CheckpointWrites, StateOps
 __all__ = ["Store", "Transaction"]
 
 
+class _Secret(Protocol):
+    def get_secret_value(self) -> str: ...
+
+
 class _DataOps(MirrorOps, LedgerOps, StateOps, RunOps, InboxOps):
     """Every data operation; the connection scopes come from the subclass."""
 
@@ -34,10 +39,13 @@ class _DataOps(MirrorOps, LedgerOps, StateOps, RunOps, InboxOps):
 class Transaction(_DataOps, CheckpointWrites):
     """One open database transaction. Only valid inside ``with store.transaction()``."""
 
-    def __init__(self, conn: Connection, clock: Clock, dialect: str) -> None:
+    def __init__(
+        self, conn: Connection, clock: Clock, dialect: str, secrets: tuple[str, ...] = ()
+    ) -> None:
         self._conn = conn
         self._clock = clock
         self._dialect = dialect
+        self._secrets = secrets
 
     def _write(self) -> AbstractContextManager[Connection]:
         return nullcontext(self._conn)
@@ -54,19 +62,28 @@ class Transaction(_DataOps, CheckpointWrites):
 class Store(_DataOps):
     """The state store over one SQLAlchemy engine (SQLite file or PostgreSQL)."""
 
-    def __init__(self, engine: Engine, clock: Clock = utc_now) -> None:
+    def __init__(
+        self, engine: Engine, clock: Clock = utc_now, *, secrets: Iterable[str] = ()
+    ) -> None:
         self._engine = engine
         self._clock = clock
         self._dialect = engine.dialect.name
+        self._secrets = tuple(secrets)
         self._locks = LockManager(engine, clock)
 
     @classmethod
-    def from_url(cls, url: str, clock: Clock = utc_now) -> Store:
-        """A store for ``sqlite:///path.db`` or ``postgresql+psycopg://user@host/db``.
+    def from_url(
+        cls, url: str | _Secret, clock: Clock = utc_now, *, secrets: Iterable[str] = ()
+    ) -> Store:
+        """A store for ``sqlite:///path.db`` or ``postgresql+psycopg://user@host/db`` (a plain
+        string or a secret holding it, such as ``settings.store.url``).
 
-        Call ``migrate()`` before first use.
+        Error texts the store keeps (run log, inbox) are redacted like log lines: token-like
+        values, URL passwords and the given ``secrets`` become ``***``. Call ``migrate()``
+        before first use.
         """
-        return cls(make_engine(url), clock)
+        plain = url if isinstance(url, str) else url.get_secret_value()
+        return cls(make_engine(plain), clock, secrets=secrets)
 
     @property
     def dialect(self) -> str:
@@ -97,7 +114,7 @@ class Store(_DataOps):
         """A unit of work: everything done on the yielded ``Transaction`` commits together
         when the block ends, and is rolled back if it raises."""
         with self._write() as conn:
-            yield Transaction(conn, self._clock, self._dialect)
+            yield Transaction(conn, self._clock, self._dialect, self._secrets)
 
     def try_lock(self, name: str, owner: str, lease_s: float) -> bool:
         """Take a named exclusive lock, or renew it for the same ``owner``. Never blocks.

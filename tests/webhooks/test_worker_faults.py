@@ -10,6 +10,7 @@ from datetime import timedelta
 
 import httpx
 import pytest
+from sqlalchemy import create_engine, update
 from sqlalchemy.exc import OperationalError
 
 from config.settings import InboxSettings
@@ -17,6 +18,7 @@ from sync.clock import FixedClock
 from sync.engine import SyncError
 from sync.gateway import HubSpotError
 from sync.store import InboxEvent, Store
+from sync.store.schema import inbox
 from tests.webhooks.conftest import FakeEngine, event, inbox_rows
 from tests.webhooks.test_worker import OUTPUTS, queue
 from webhooks.failures import failure_kind
@@ -108,18 +110,33 @@ def test_failure_classes() -> None:
     assert failure_kind(KeyError("hs_object_id")) == "record"
 
 
-def test_a_poison_payload_is_dead_lettered_and_the_rest_goes_on(
+def test_a_list_property_name_stored_earlier_no_longer_stops_the_worker(
     store: Store, store_url: str, engine: FakeEngine, clock: FixedClock
 ) -> None:
-    # Stored before the receiver validated fields: a list where a property name belongs.
-    store.inbox_insert([InboxEvent("poison", event(1, prop=None, propertyName=["a"]),
+    # Acknowledged before the receiver checked field types: a list where a property name belongs
+    # (``is_own_echo`` raised "unhashable type" on it, failing every pass that claimed it).
+    store.inbox_insert([InboxEvent("listy", event(1, prop=None, propertyName=["a"]),
                                    "deals", "1")])
+    queue(store, event(2, event_id=2))
+    result = make_worker(store, engine, clock).run_once()
+    assert result.done == 2
+    assert engine.calls == [("targeted", ([("deals", "1"), ("deals", "2")], "webhook"))]
+
+
+def test_an_unreadable_payload_is_dead_lettered_and_the_rest_goes_on(
+    store: Store, store_url: str, engine: FakeEngine, clock: FixedClock
+) -> None:
+    store.inbox_insert([InboxEvent("poison", {"objectId": 1}, "deals", "1")])
+    raw = create_engine(store_url)
+    with raw.begin() as conn:  # a stored payload that is not even an object
+        conn.execute(update(inbox).where(inbox.c.dedup_key == "poison").values(payload=[1, 2]))
+    raw.dispose()
     queue(store, event(2, event_id=2))
     result = make_worker(store, engine, clock).run_once()
     assert (result.dead, result.done) == (1, 1)
     rows = {r["dedup_key"]: r for r in inbox_rows(store_url)}
     assert rows["poison"]["status"] == "dead"
-    assert rows["poison"]["last_error"].startswith("unusable event: TypeError")
+    assert rows["poison"]["last_error"].startswith("unusable event: AttributeError")
 
 
 def test_a_crash_looping_event_is_dead_lettered_with_its_reason(
