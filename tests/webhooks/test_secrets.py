@@ -4,6 +4,7 @@ admin API nor a log line, and the store URL's password is a secret setting."""
 from __future__ import annotations
 
 import io
+import json
 import logging
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -116,3 +117,19 @@ def test_a_log_line_never_shows_the_store_password(monkeypatch: pytest.MonkeyPat
     assert "***" in out.getvalue()
 
 
+
+
+def test_uvicorn_lines_are_json_through_the_redacting_handler(
+    settings: Settings, store: Store, engine: FakeEngine, clock: FixedClock
+) -> None:
+    from cli.serve import ServerThread
+
+    out = io.StringIO()
+    handler = configure_logging(settings.model_copy(update={"log_format": "json"}), stream=out)
+    try:
+        with ServerThread(ServeParts(settings, store, engine, clock=clock)):
+            pass
+    finally:
+        logging.getLogger().removeHandler(handler)
+    lines = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert any(line["logger"].startswith("uvicorn") for line in lines)
