@@ -180,6 +180,8 @@ class LockManager:
         try:
             conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": advisory_key(name)})
             conn.commit()
+        except SQLAlchemyError:  # the session is gone, and the advisory lock went with it
+            return False
         finally:
             conn.close()
         return True

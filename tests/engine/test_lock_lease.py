@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -15,6 +16,8 @@ from pathlib import Path
 import httpx
 import pytest
 from pydantic import SecretStr
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 from config.settings import HubSpotSettings, Settings, StoreSettings, SyncSettings
 from sync.clock import FixedClock
@@ -24,6 +27,7 @@ from sync.engine.lease import LEASE_S, LockLease
 from sync.engine.outcome import ReadOutcome
 from sync.gateway import Gateway
 from sync.store import Fence, LockLost, MirrorRecord, Store
+from sync.store.database import advisory_key
 
 NAME = "sync:portal"
 
@@ -276,3 +280,62 @@ def test_the_portal_id_is_read_once_and_kept_for_the_lock_name(
         second = SyncEngine(settings, gateway=gateway, store=store)  # a restart: from the store
         assert second.lock_name == "sync:62515"
     assert seen == ["/account-info/v3/details"]
+
+
+@pytest.fixture
+def pg_url(pg_dsn: str) -> Iterator[str]:
+    """A fresh schema in the test database (parallel runs never share one)."""
+    schema = f"partner_sync_fence_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(pg_dsn)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = make_url(pg_dsn).update_query_dict({"options": f"-csearch_path={schema}"})
+    try:
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def _drop_advisory_session(url: str, name: str) -> None:
+    """End the database session holding ``name``'s advisory lock (a network cut, a killed
+    backend): the lock frees itself while the process that held it goes on."""
+    admin = create_engine(url)
+    with admin.begin() as conn:
+        conn.execute(text(
+            "SELECT pg_terminate_backend(pid) FROM pg_locks "
+            "WHERE locktype = 'advisory' AND pid <> pg_backend_pid()"
+            " AND (classid::bigint << 32 | objid::bigint) = (:k & x'ffffffffffffffff'::bigint)"
+        ), {"k": advisory_key(name)})
+    admin.dispose()
+
+
+@pytest.mark.postgres
+def test_postgres_two_replicas_racing_a_dropped_lock_session_only_the_holder_commits(
+    tmp_path: Path, pg_url: str
+) -> None:
+    replica_a, replica_b = Store.from_url(pg_url), Store.from_url(pg_url)
+    replica_a.migrate()
+    hubspot = _HubSpot()
+    a, _, gateway = _racing_engines(tmp_path, replica_a, hubspot)
+    b = SyncEngine(a.settings, gateway=gateway, store=replica_b, clock=a.clock)
+    reports: list[RunReport] = []
+
+    def read_a(started_at: datetime, dry: bool) -> ReadOutcome:
+        _drop_advisory_session(pg_url, a.lock_name)
+        reports.append(b.execute("reevaluate", trigger="test",
+                                 read=lambda _s, _d: ReadOutcome({}, {"race:b": "b"})))
+        return ReadOutcome({}, {"race:a": "a"})
+
+    try:
+        with pytest.raises(SyncError) as stopped:
+            a.execute("reevaluate", trigger="test", read=read_a)
+        assert stopped.value.kind == "lock_lost"
+        assert reports[0].status == "ok"
+        assert replica_a.get_checkpoint("race:b") == "b"
+        assert replica_a.get_checkpoint("race:a") is None
+    finally:
+        gateway.close()
+        replica_a.close()
+        replica_b.close()
