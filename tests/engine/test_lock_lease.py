@@ -339,3 +339,30 @@ def test_postgres_two_replicas_racing_a_dropped_lock_session_only_the_holder_com
         gateway.close()
         replica_a.close()
         replica_b.close()
+
+
+def test_replicas_holding_different_tokens_of_one_portal_share_the_lock(
+    tmp_path: Path, store: Store
+) -> None:
+    hubspot = _HubSpot()
+    engines, gateways = [], []
+    for token in ("old-token-before-rotation", "new-token-after-rotation"):
+        settings = Settings(hubspot=HubSpotSettings(access_token=SecretStr(token),
+                                                    base_url="http://hubspot.test"))
+        gateway = Gateway(settings.hubspot, transport=httpx.MockTransport(hubspot))
+        gateways.append(gateway)
+        engines.append(SyncEngine(settings, gateway=gateway, store=store,
+                                  clock=FixedClock(datetime(2026, 1, 1, 12, tzinfo=UTC))))
+    old, new = engines
+    try:
+        assert old.lock_name == new.lock_name == "sync:62515"
+
+        def read_old(started_at: datetime, dry: bool) -> ReadOutcome:
+            with pytest.raises(SyncBusy):  # the other token's replica waits its turn
+                new.reevaluate()
+            return ReadOutcome({})
+
+        assert old.execute("reevaluate", trigger="test", read=read_old).status == "ok"
+    finally:
+        for gateway in gateways:
+            gateway.close()
