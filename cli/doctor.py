@@ -84,7 +84,7 @@ def store_checks(settings: Settings) -> list[Check]:
     """The store answers and its schema is at the newest revision. Creates nothing: a SQLite
     file that does not exist yet is reported, not made."""
     try:
-        url = make_url(settings.store.url)
+        url = make_url(settings.store.url.get_secret_value())
     except ArgumentError as exc:
         return [Check("store", "fail", f"PARTNER_SYNC_STORE__URL does not parse: {exc}",
                       FIX_STORE, ExitCode.USAGE)]

@@ -17,6 +17,7 @@ from config.settings import DEFAULT_BASE_URL, Settings, SettingsError
 from sync.clock import Clock
 from sync.engine import SyncEngine
 from sync.gateway import Gateway
+from sync.logs import redact, secret_values
 from sync.store import Store
 
 __all__ = ["SANDBOX_TOKEN", "Runtime", "StoreUnavailable", "build_runtime", "hubspot_target"]
@@ -67,12 +68,15 @@ def build_runtime(
     """Build and migrate everything a run needs. Raises ``SettingsError`` (see module)."""
     settings = hubspot_target(settings, sandbox)
     gateway = Gateway(settings.hubspot)
-    store = Store.from_url(settings.store.url)
+    secrets = secret_values(settings)
+    store = Store.from_url(settings.store.url, secrets=secrets)
     try:
         store.migrate()
     except Exception as exc:
         gateway.close()
         store.close()
-        raise StoreUnavailable(f"PARTNER_SYNC_STORE__URL: cannot open the store: {exc}") from exc
+        raise StoreUnavailable(
+            f"PARTNER_SYNC_STORE__URL: cannot open the store: {redact(str(exc), secrets)}"
+        ) from exc
     engine = SyncEngine(settings, gateway=gateway, store=store, clock=clock)
     return Runtime(settings, gateway, store, engine)

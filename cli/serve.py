@@ -60,9 +60,10 @@ def build_parts(
         inbox_worker = InboxWorker(
             runtime.store, runtime.engine, clock=clock, output_properties=outputs,
             app_id=settings.webhooks.app_id, worker_id=worker_id(), retry=retry,
-            observe_run=metrics.observe_run,
+            observe_run=metrics.observe_run, settings=settings.inbox,
         )
-        parts.worker_loop = WorkerLoop(inbox_worker, poll_s=1.0, on_pass=metrics.observe_pass)
+        parts.worker_loop = WorkerLoop(inbox_worker, poll_s=settings.inbox.poll_s,
+                                       on_pass=metrics.observe_pass)
     if settings.scheduler.enabled if scheduler is None else scheduler:
         loop = parts.worker_loop
         tick = purge_tick(runtime.store.inbox_purge, clock,
@@ -76,6 +77,7 @@ def _config(parts: ServeParts, host: str, port: int) -> uvicorn.Config:
     return uvicorn.Config(
         create_app(parts), host=host, port=port, lifespan="on", access_log=False,
         log_level=parts.settings.log_level.lower(), timeout_graceful_shutdown=30,
+        log_config=None,  # uvicorn's lines go through our JSON, redacting handler
     )
 
 

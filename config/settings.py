@@ -9,11 +9,21 @@ Unknown keys are rejected; errors name the setting.
 from __future__ import annotations
 
 import os
+import re
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -28,7 +38,9 @@ __all__ = [
     "AdminSettings",
     "ConsoleSettings",
     "HubSpotSettings",
+    "InboxSettings",
     "SchedulerSettings",
+    "SecretUrl",
     "Settings",
     "SettingsError",
     "StoreSettings",
@@ -71,8 +83,32 @@ class HubSpotSettings(_Section):
         return v.rstrip("/")
 
 
+_URL_PASSWORD = re.compile(r"(://[^:/@\s]+:)[^@\s]+@")
+
+
+def mask_url_password(url: str) -> str:
+    """``url`` with the password of its ``user:password@`` part shown as ``***``."""
+    return _URL_PASSWORD.sub(r"\1***@", url)
+
+
+class SecretUrl(SecretStr):
+    """A connection URL whose password is secret: ``str()`` and ``repr()`` show the URL with
+    the password as ``***``; ``get_secret_value()`` gives the whole URL."""
+
+    def _display(self) -> str:
+        return mask_url_password(self.get_secret_value())
+
+    @property
+    def password(self) -> str | None:
+        """The URL's password, if it has one."""
+        try:
+            return urlsplit(self.get_secret_value()).password
+        except ValueError:  # not a URL urlsplit can read: nothing to name as the password
+            return None
+
+
 class StoreSettings(_Section):
-    url: str = "sqlite:///partner-sync.db"
+    url: SecretUrl = SecretUrl("sqlite:///partner-sync.db")
 
 
 class WebhookSettings(_Section):
@@ -115,12 +151,37 @@ class SyncSettings(_Section):
     search_page_size: int = Field(200, ge=1, le=200)
     list_page_size: int = Field(100, ge=1, le=100)
     batch_size: int = Field(100, ge=1, le=100)
+    # The sync lock's lease: how long a crashed holder blocks other runs, at most; a live run
+    # renews it every third of it.
+    lock_lease_s: float = Field(60.0, ge=1.0, le=3600.0)
 
     @field_validator("property_prefix")
     @classmethod
     def _prefix(cls, v: str) -> str:
         contract_for_prefix(v)
         return v.lower()
+
+
+class InboxSettings(_Section):
+    """The inbox worker: claims, their renewal, retries, backoff and dead-lettering."""
+
+    batch_size: int = Field(500, ge=1, le=5000)
+    claim_lease_s: float = Field(30.0, ge=1.0, le=3600.0)
+    claim_renew_s: float = Field(10.0, gt=0)
+    retry_base_s: float = Field(2.0, ge=0)
+    retry_max_s: float = Field(600.0, ge=0)
+    max_failures: int = Field(8, ge=1, le=100)
+    max_lost_claims: int = Field(3, ge=1, le=100)
+    busy_delay_s: float = Field(1.0, ge=0)
+    outage_base_s: float = Field(5.0, ge=0)
+    outage_max_s: float = Field(300.0, ge=0)
+    poll_s: float = Field(1.0, gt=0, le=60)
+
+    @model_validator(mode="after")
+    def _renew_within_lease(self) -> InboxSettings:
+        if self.claim_renew_s >= self.claim_lease_s:
+            raise ValueError("claim_renew_s must be shorter than claim_lease_s")
+        return self
 
 
 class Settings(BaseSettings):
@@ -141,6 +202,7 @@ class Settings(BaseSettings):
     scheduler: SchedulerSettings = SchedulerSettings()
     sync: SyncSettings = SyncSettings()
     console: ConsoleSettings = ConsoleSettings()
+    inbox: InboxSettings = InboxSettings()
     terms_file: Path | None = None
     log_level: str = "INFO"
     log_format: str = Field("auto", pattern="^(auto|json|text)$")

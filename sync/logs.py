@@ -28,6 +28,7 @@ __all__ = [
     "configure_logging",
     "log_run_summary",
     "redact",
+    "redact_document",
     "run_summary",
     "secret_values",
 ]
@@ -80,10 +81,18 @@ def _redact_value(value: Any, secrets: tuple[str, ...]) -> Any:
     return redact(str(value), secrets)
 
 
+def redact_document(value: Any, secrets: Iterable[str] = ()) -> Any:
+    """A JSON-like value with every string in it redacted (``redact``); keys become strings."""
+    return _redact_value(value, tuple(secrets))
+
+
 def secret_values(settings: Settings) -> tuple[str, ...]:
-    """The configured secrets' plain values (token, client secret, admin token)."""
+    """The configured secrets' plain values (token, client secret, admin token, the store
+    URL's password)."""
     found = (settings.hubspot.access_token, settings.webhooks.client_secret, settings.admin.token)
-    return tuple(s.get_secret_value() for s in found if s is not None)
+    password = settings.store.url.password
+    return (*(s.get_secret_value() for s in found if s is not None),
+            *((password,) if password else ()))
 
 
 class RedactingFilter(logging.Filter):

@@ -60,7 +60,7 @@ def test_settings_from_env_nested(monkeypatch: pytest.MonkeyPatch) -> None:
     assert s.hubspot.access_token is not None
     assert s.hubspot.access_token.get_secret_value() == "pat-na1-secret"
     assert "pat-na1-secret" not in repr(s)
-    assert s.store.url == "sqlite:///x.db"
+    assert s.store.url.get_secret_value() == "sqlite:///x.db"
     assert not s.sandbox_mode
 
 

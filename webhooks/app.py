@@ -22,6 +22,7 @@ from starlette.routing import Mount, Route
 
 from config.settings import Settings
 from sync.clock import Clock, SystemClock
+from sync.logs import secret_values
 from sync.ports import SyncRunner
 from sync.scheduler import SyncScheduler
 from sync.store import Store
@@ -80,7 +81,8 @@ def create_app(parts: ServeParts) -> Starlette:
     receiver = WebhookReceiver(parts.settings.webhooks, writer, parts.metrics, parts.clock)
     token = parts.settings.admin.token
     admin = AdminApi(parts.engine, parts.store, token.get_secret_value() if token else None,
-                     observe_run=parts.metrics.observe_run)
+                     observe_run=parts.metrics.observe_run,
+                     secrets=secret_values(parts.settings))
     scheduler, loop = parts.scheduler, parts.worker_loop
     health = Health(
         parts.store, parts.clock, _stale_after_s(parts),

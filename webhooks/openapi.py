@@ -51,7 +51,8 @@ _RESYNC = {
         "member": {"type": "string", "description": "partner code or member company id"},
     },
 }
-_UNAUTHORIZED = _ok("missing or wrong bearer token")
+_ERROR = {"type": "object", "properties": {"error": {"type": "string"}}}
+_UNAUTHORIZED = _ok("missing or wrong bearer token", _ERROR)
 
 OPENAPI: dict[str, Any] = {
     "openapi": "3.1.0",
@@ -62,7 +63,9 @@ OPENAPI: dict[str, Any] = {
         "/webhooks/hubspot": {"post": {
             "summary": "Receive a HubSpot webhook batch (signed, v3)",
             "requestBody": {"content": {_JSON: {"schema": {"type": "array"}}}},
-            "responses": {"204": _ok("queued durably"), "400": _ok("malformed body"),
+            "responses": {"204": _ok("queued durably"),
+                          "400": _ok("malformed body, or an event field of the wrong type "
+                                     "(the whole delivery is refused)", _ERROR),
                           "401": _ok("bad signature"), "413": _ok("body too large"),
                           "503": _ok("inbox unavailable; retry")}}},
         "/admin/resync": {"post": {
@@ -70,21 +73,25 @@ OPENAPI: dict[str, Any] = {
             "security": _BEARER,
             "requestBody": {"required": True, "content": {_JSON: {"schema": _RESYNC}}},
             "responses": {"200": _ok("the run's id and report", {"type": "object"}),
-                          "400": _ok("invalid body"), "401": _UNAUTHORIZED,
-                          "409": _ok("another sync is running")}}},
+                          "400": _ok("invalid body", _ERROR), "401": _UNAUTHORIZED,
+                          "404": _ok("the member names no member", _ERROR),
+                          "409": _ok("another sync is running", _ERROR),
+                          "500": _ok("the resync failed; the run log has it (run_id when a "
+                                     "run started)", _ERROR)}}},
         "/admin/runs": {"get": {
             "summary": "Recent runs, newest first", "security": _BEARER,
             "parameters": [{"name": "limit", "in": "query",
                             "schema": {"type": "integer", "minimum": 1, "maximum": 500}}],
             "responses": {"200": _ok("runs", {"type": "object", "properties": {
-                "runs": {"type": "array", "items": _RUN}}}), "401": _UNAUTHORIZED}}},
+                "runs": {"type": "array", "items": _RUN}}}), "401": _UNAUTHORIZED,
+                "400": _ok("limit is not an integer 1..500", _ERROR)}}},
         "/admin/runs/{run_id}": {"get": {
             "summary": "One run: what was read, decided and written, and its problems",
             "security": _BEARER,
             "parameters": [{"name": "run_id", "in": "path", "required": True,
-                            "schema": {"type": "integer"}}],
+                            "schema": {"type": "integer", "minimum": 0}}],
             "responses": {"200": _ok("the run", _RUN), "401": _UNAUTHORIZED,
-                          "404": _ok("no such run")}}},
+                          "404": _ok("no such run", _ERROR)}}},
         "/healthz": {"get": {"summary": "Alive", "responses": {"200": _ok("alive")}}},
         "/readyz": {"get": {"summary": "Store reachable, scheduler running, last sync age",
                             "responses": {"200": _ok("ready"), "503": _ok("not ready")}}},

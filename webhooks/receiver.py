@@ -115,7 +115,7 @@ class WebhookReceiver:
     async def _read_body(self, request: Request) -> bytes:
         limit = self.settings.max_body_bytes
         declared = request.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > limit:
+        if declared.isascii() and declared.isdigit() and int(declared) > limit:
             raise _TooLarge
         chunks: list[bytes] = []
         size = 0

@@ -136,7 +136,7 @@ def _verify_v3(
     raw_ts = headers.get("x-hubspot-request-timestamp")
     if raw_ts is None:
         return SignatureCheck(Verdict.MISSING_HEADERS, "v3")
-    if not raw_ts.isdigit() or len(raw_ts) > 16:
+    if not (raw_ts.isascii() and raw_ts.isdigit()) or len(raw_ts) > 16:
         return SignatureCheck(Verdict.BAD_TIMESTAMP, "v3")
     skew_ms = now_ms - int(raw_ts)
     window_ms = policy.max_skew_s * 1000
