@@ -29,7 +29,9 @@ __all__ = [
     "log_run_summary",
     "redact",
     "run_summary",
+    "run_summary_line",
     "secret_values",
+    "summarize",
 ]
 
 MASK = "***"
@@ -206,11 +208,47 @@ def _count(value: Any) -> int:
 def run_summary(report: _HasToDict) -> dict[str, Any]:
     """The totals of one run: the report's scalar fields and per-type counts, and the number of
     patches, write failures and problems (not the lists themselves)."""
-    doc = dict(report.to_dict())
+    return summarize(report.to_dict())
+
+
+def summarize(doc: Mapping[str, Any]) -> dict[str, Any]:
+    """``run_summary`` of a run document (``RunReport.to_dict()``)."""
     summary = {key: doc[key] for key in _SUMMARY_KEYS if key in doc}
     for key in ("patches", "write_failures", "problems"):
         summary[key] = _count(doc.get(key))
     return summary
+
+
+def _seconds(summary: Mapping[str, Any]) -> float | None:
+    try:
+        started = datetime.fromisoformat(str(summary["started_at"]))
+        finished = datetime.fromisoformat(str(summary["finished_at"]))
+    except (KeyError, ValueError):
+        return None
+    return (finished - started).total_seconds()
+
+
+def run_summary_line(doc: Mapping[str, Any]) -> str:
+    """One line with a run's totals, from a run document or its ``summarize``: ``run 7 full
+    (cli) ok: read 120, patches 4, written 4, ...``; a dry run says so."""
+    summary = summarize(doc)
+    read = _count(summary.get("records_read"))
+    calls = _count(summary.get("api_calls"))
+    written = _count(summary.get("written"))
+    took = _seconds(summary)
+    dry = " (dry run)" if summary.get("dry_run") else ""
+    line = (
+        f"run {summary.get('run_id')} {summary.get('kind')} ({summary.get('trigger')}){dry} "
+        f"{summary.get('status')}: read {read}, patches {summary['patches']}, "
+        f"written {written}, write failures {summary['write_failures']}, "
+        f"problems {summary['problems']}, api calls {calls}, "
+        f"429s {summary.get('rate_limited', 0)}"
+    )
+    if took is not None:
+        line += f", {took:.1f} s"
+    if summary.get("error"):
+        line += f"; error: {summary['error']}"
+    return line
 
 
 def log_run_summary(report: _HasToDict, logger: logging.Logger | None = None) -> dict[str, Any]:
@@ -218,17 +256,7 @@ def log_run_summary(report: _HasToDict, logger: logging.Logger | None = None) ->
     the totals are also attached as the ``run`` field for JSON logs. Returns them."""
     summary = run_summary(report)
     log = logger or logging.getLogger(RUN_LOGGER)
-    read = _count(summary.get("records_read"))
-    calls = _count(summary.get("api_calls"))
-    written = _count(summary.get("written"))
-    line = (
-        f"run {summary.get('run_id')} {summary.get('kind')} ({summary.get('trigger')}) "
-        f"{summary.get('status')}: read {read}, patches {summary['patches']}, "
-        f"written {written}, write failures {summary['write_failures']}, "
-        f"problems {summary['problems']}, api calls {calls}, "
-        f"429s {summary.get('rate_limited', 0)}"
-    )
-    if summary.get("error"):
-        line += f"; error: {summary['error']}"
-    log.log(_LEVELS.get(str(summary.get("status")), logging.ERROR), line, extra={"run": summary})
+    log.log(_LEVELS.get(str(summary.get("status")), logging.ERROR), run_summary_line(summary),
+            extra={"run": summary})
     return summary
+
