@@ -37,8 +37,8 @@ __all__ = [
 MASK = "***"
 MIN_SECRET_CHARS = 4  # shorter configured "secrets" would mask ordinary words
 RUN_LOGGER = "partner_sync.runs"
-# Libraries that log each request (or each store open) at INFO.
-_CHATTY = ("httpx", "httpcore", "alembic.runtime.migration")
+# Libraries that log each request, each store open or each job run at INFO: shown at DEBUG.
+_CHATTY = ("httpx", "httpcore", "alembic.runtime.migration", "apscheduler")
 
 _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     # HubSpot private-app and personal access keys: pat-na1-1234abcd-..., pat-eu1-...
@@ -179,7 +179,8 @@ def configure_logging(
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level)
-    # httpx logs every request at INFO: one line per HubSpot call would drown the run lines.
+    # httpx logs every request at INFO, APScheduler two lines per job run: either would drown
+    # the run lines.
     for chatty in _CHATTY:
         logging.getLogger(chatty).setLevel(logging.DEBUG if level <= logging.DEBUG
                                            else max(level, logging.WARNING))

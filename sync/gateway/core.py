@@ -82,6 +82,8 @@ class GatewayCore:
         self.retry = RetryPolicy.from_settings(settings, sleep=sleep)
         self.metrics = metrics or GatewayMetrics()
         self._clock = clock
+        # Whether the host has answered this gateway at all (see translate_transport).
+        self._answered = False
         sdk = SdkTransport(self.http, self.limiter)
         # ``base_url`` too: the SDK's raw ``api_request`` escape hatch reads it instead of host.
         client = Client.create(
@@ -137,11 +139,14 @@ class GatewayCore:
             response = fn()
         except _API_EXCEPTIONS as exc:
             status = int(getattr(exc, "status", 0) or 0)
+            self._answered = True
             self.metrics.record_attempt(endpoint, status, self._clock() - started)
             raise self._translate(exc, endpoint) from None
         except httpx.TransportError as exc:
             self.metrics.record_attempt(endpoint, TRANSPORT_ERROR, self._clock() - started)
-            raise translate_transport(exc, endpoint=endpoint) from exc
+            raise translate_transport(exc, endpoint=endpoint,
+                                      answered_before=self._answered) from exc
+        self._answered = True
         self.metrics.record_attempt(endpoint, int(response.status), self._clock() - started)
         return response
 
