@@ -29,7 +29,10 @@ __all__ = [
 ]
 
 DRY_RUN_LINE = "dry run: nothing written"
-MAX_VALUES_PER_PROPERTY = 3  # from -> to pairs shown per property; the rest are summed
+MAX_VALUES_PER_PROPERTY = 5  # from -> to pairs shown per property; the rest are summed
+# A property with more distinct changes than this (amounts, dates, domains) gets one row.
+VARIED = 10
+PIPE_WIDTH = 120  # off a terminal: wide enough that property names are not cut
 MAX_PROBLEMS_SHOWN = 50
 OBJECT_TYPES = ("companies", "contacts", "deals", "subscriptions")
 EMPTY = "(empty)"
@@ -42,9 +45,10 @@ def _shown(value: Any) -> str:
 
 def change_rows(patches: Iterable[Mapping[str, Any]]) -> list[tuple[str, str, str, int]]:
     """``(object_type.property, from, to, records)`` rows, most common change first within a
-    property; beyond ``MAX_VALUES_PER_PROPERTY`` pairs a property gets one ``(other values)``
-    row with the remaining count. ``patches`` are run-document patches (``properties`` and,
-    when known, ``previous``)."""
+    property; beyond ``MAX_VALUES_PER_PROPERTY`` pairs a property gets one ``(N other
+    changes)`` row with the remaining count, and a property with more than ``VARIED`` distinct
+    changes gets a single ``(N different changes, e.g. ...)`` row. ``patches`` are
+    run-document patches (``properties`` and, when known, ``previous``)."""
     per_property: dict[str, Counter[tuple[str, str]]] = {}
     for patch in patches:
         before = patch.get("previous") or {}
@@ -55,12 +59,18 @@ def change_rows(patches: Iterable[Mapping[str, Any]]) -> list[tuple[str, str, st
     rows: list[tuple[str, str, str, int]] = []
     for key in sorted(per_property):
         ranked = sorted(per_property[key].items(), key=lambda item: (-item[1], item[0]))
+        if len(ranked) > VARIED:
+            (old, new), _ = ranked[0]
+            total = sum(count for _, count in ranked)
+            rows.append((key, f"({len(ranked)} different changes, e.g. {old} -> {new})", "",
+                         total))
+            continue
         for (old, new), count in ranked[:MAX_VALUES_PER_PROPERTY]:
             rows.append((key, old, new, count))
         rest = sum(count for _, count in ranked[MAX_VALUES_PER_PROPERTY:])
         if rest:
             others = len(ranked) - MAX_VALUES_PER_PROPERTY
-            rows.append((key, f"({others} other changes)", "", rest))
+            rows.append((key, f"({others} other change{'s' if others > 1 else ''})", "", rest))
     return rows
 
 
@@ -102,6 +112,8 @@ def _problem_lines(problems: list[Mapping[str, Any]]) -> list[str]:
 
 def print_run(doc: Mapping[str, Any], out: Console) -> None:
     """The text rendering of one run document (see module)."""
+    if not out.is_terminal:
+        out.width = max(out.width, PIPE_WIDTH)
     if doc.get("records_read") is not None:
         out.print(_counts_table(doc))
     if doc.get("dry_run"):
