@@ -39,7 +39,7 @@ STORE_FIX = ("check PARTNER_SYNC_STORE__URL: the database must be up and reachab
              "credentials (docs/troubleshooting.md)")
 
 
-def store_folder_problem(settings: Settings, variable: str = STORE_URL_ENV) -> str | None:
+def store_folder_problem(settings: Settings) -> str | None:
     """A message naming the missing folder of the SQLite file, or None when it exists (or the
     store is not a SQLite file)."""
     path = settings.store.sqlite_path()
@@ -48,8 +48,8 @@ def store_folder_problem(settings: Settings, variable: str = STORE_URL_ENV) -> s
     folder = path.parent if str(path.parent) else Path(".")
     if folder.is_dir():
         return None
-    return (f"{variable}: the folder {folder.resolve()} of the SQLite file {path} does not "
-            "exist")
+    return (f"{STORE_URL_ENV}: the folder {folder.resolve()} of the SQLite file {path} "
+            "does not exist")
 
 
 def require_store_folder(settings: Settings, *, as_json: bool = False) -> None:

@@ -245,8 +245,8 @@ def unknown_variables(environ: Mapping[str, str]) -> list[str]:
         if not name.upper().startswith(ENV_PREFIX) or name.upper() in known:
             continue
         guess = closest_setting(name)
-        hint = f"did you mean {guess}?" if guess else "see docs/configuration.md"
-        problems.append(f"{name}: unknown setting; {hint}")
+        problems.append(f"{name}: unknown setting; did you mean {guess}?" if guess
+                        else f"{name}: unknown setting; see docs/configuration.md")
     return problems
 
 
