@@ -58,6 +58,8 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
 
 # Attributes every LogRecord has; anything else came in through ``extra=``.
 _STANDARD = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
+# Extras that are not data: uvicorn's copy of its message with terminal colour codes.
+_NOT_DATA = frozenset({"color_message"})
 
 
 def redact(text: str, secrets: Iterable[str] = ()) -> str:
@@ -127,7 +129,7 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "msg": record.getMessage(),
         }
-        for key in sorted(set(vars(record)) - _STANDARD):
+        for key in sorted(set(vars(record)) - _STANDARD - _NOT_DATA):
             doc[key] = getattr(record, key)
         return orjson.dumps(doc, default=str).decode()
 

@@ -55,6 +55,7 @@ def test_uvicorn_lines_are_json_and_masked(
     assert any("Application startup complete" in line["msg"] for line in uvicorn)
     assert any(line["msg"] == "leaked ***" for line in uvicorn)
     assert SECRET_TOKEN not in stream.getvalue()
+    assert "\\u001b" not in stream.getvalue()  # no colour codes (uvicorn's color_message)
 
 
 @pytest.mark.parametrize(("level", "shown"), [("INFO", False), ("DEBUG", True)])
