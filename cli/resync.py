@@ -39,9 +39,11 @@ def _remote(scope: ResyncScope, remote: str, admin_token: str | None, as_json: b
         answer = request_remote(remote, admin_token, scope)
     except RemoteError as exc:
         fail(str(exc), exc.fix, exc.code, as_json=as_json)
+    # The admin API wraps the run document as "report"; a bare run document is taken as is.
     doc = answer.get("report")
-    if not isinstance(doc, dict):  # an older serve: no run document in the answer
-        doc = {key: answer.get(key) for key in ("run_id", "status")}
+    if not isinstance(doc, dict):
+        doc = dict(answer) if "kind" in answer else {
+            key: answer.get(key) for key in ("run_id", "status")}
     _show(doc, as_json)
 
 
