@@ -63,18 +63,19 @@ def fail(message: str, fix: str | None, code: ExitCode, *, as_json: bool = False
     raise typer.Exit(int(code))
 
 
+UNKNOWN_FIX = ("rename the variable as suggested (levels are separated by a double underscore), "
+               "or unset it; every setting is listed in docs/configuration.md")
+
+
 def load_settings_or_exit(*, as_json: bool = False) -> Settings:
     """Settings from the environment and config file; exit 2 naming the bad setting."""
     try:
         return load_settings()
     except SettingsError as exc:
-        fail(
-            f"invalid settings: {exc}",
-            "set the named variable correctly (environment or the TOML file named by "
-            "PARTNER_SYNC_CONFIG_FILE); every setting is listed in docs/configuration.md",
-            ExitCode.USAGE,
-            as_json=as_json,
-        )
+        fix = (UNKNOWN_FIX if "unknown setting" in str(exc) else
+               "set the named variable correctly (environment or the TOML file named by "
+               "PARTNER_SYNC_CONFIG_FILE); every setting is listed in docs/configuration.md")
+        fail(f"invalid settings: {exc}", fix, ExitCode.USAGE, as_json=as_json)
 
 
 @contextmanager

@@ -193,7 +193,8 @@ class Settings(BaseSettings):
 
     @property
     def sandbox_mode(self) -> bool:
-        """True when no HubSpot token is configured: the demo runs against the sandbox."""
+        """True when no HubSpot token is configured: only ``demo`` (its own sandbox) and
+        ``sandbox`` run so; every other command refuses."""
         return self.hubspot.access_token is None
 
     def contract(self) -> CrmContract:

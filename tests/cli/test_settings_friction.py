@@ -16,7 +16,7 @@ from tests.cli.conftest import env_for, invoke, no_traceback
 
 @pytest.fixture(scope="module")
 def portal_url() -> Iterator[str]:
-    """A sandbox that accepts its default token (what the old fallback sent)."""
+    """A sandbox that accepts its default token (``sandbox-token``)."""
     with serve_in_thread(SandboxConfig()) as running:
         yield running.url
 
@@ -119,7 +119,7 @@ def test_an_unknown_variable_far_from_any_setting_points_at_the_docs(store_url: 
 def test_no_token_with_a_non_hubspot_base_url_exits_3_and_uses_no_fallback(
     args: list[str], portal_url: str, store_url: str
 ) -> None:
-    """The sandbox accepts its default token; before, the CLI silently used it."""
+    """The sandbox would accept its default token, so a silent fallback would go unnoticed."""
     env = env_for(portal_url, store_url)
     del env["PARTNER_SYNC_HUBSPOT__ACCESS_TOKEN"]
 
