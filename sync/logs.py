@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from typing import IO, Any, Protocol
 
 import orjson
+from pydantic import BaseModel, SecretStr
 
 from config.settings import Settings
 
@@ -85,9 +86,20 @@ def _redact_value(value: Any, secrets: tuple[str, ...]) -> Any:
 
 
 def secret_values(settings: Settings) -> tuple[str, ...]:
-    """The configured secrets' plain values (token, client secret, admin token)."""
-    found = (settings.hubspot.access_token, settings.webhooks.client_secret, settings.admin.token)
-    return tuple(s.get_secret_value() for s in found if s is not None)
+    """The plain values of every ``SecretStr`` setting (token, client secret, admin token, and
+    any secret a section adds later)."""
+    return tuple(_secrets(settings))
+
+
+def _secrets(model: BaseModel) -> list[str]:
+    found: list[str] = []
+    for name in type(model).model_fields:
+        value = getattr(model, name)
+        if isinstance(value, SecretStr):
+            found.append(value.get_secret_value())
+        elif isinstance(value, BaseModel):
+            found += _secrets(value)
+    return found
 
 
 class RedactingFilter(logging.Filter):
