@@ -53,8 +53,10 @@ def run_init(*, as_json: bool) -> None:
 
     settings = load_settings_or_exit(as_json=as_json)
     with open_runtime(settings, as_json=as_json) as runtime:
+        calls = runtime.gateway.metrics.snapshot
         try:
-            report = runtime.engine.init_portal()
+            with activity("init", lambda: int(calls()["totals"]["calls"])):
+                report = runtime.engine.init_portal()
         except AuthError as exc:
             stop(SyncError(str(exc), "auth"), as_json=as_json)
         except HubSpotError as exc:

@@ -335,9 +335,12 @@ def translate_transport(
     """
     kind = type(exc).__name__
     url = _request_url(exc)
-    host = httpx.URL(url).netloc.decode() if url else None
+    origin = None
+    if url:
+        parsed = httpx.URL(url)
+        origin = f"{parsed.scheme}://{parsed.netloc.decode()}"
     detail = f"{kind}: {exc}" if str(exc) else kind
-    message = f"cannot reach {host}: {detail}" if host else detail
+    message = f"cannot reach {origin}: {detail}" if origin else detail
     if not answered_before and isinstance(exc, _NO_CONNECTION):
         return Unreachable(message, endpoint=endpoint, url=url,
                            action=Action(ActionKind.FAIL, reason=f"{kind} on first contact"))
