@@ -51,6 +51,8 @@ _API_EXCEPTIONS: tuple[type[Exception], ...] = (
 )
 
 
+CONNECT_TIMEOUT_S = 10.0
+
 class GatewayCore:
     """Builds the shared client and the SDK API objects once; runs calls through the policy.
 
@@ -75,7 +77,10 @@ class GatewayCore:
         self._owns_http = http is None
         self.http = http or httpx.Client(
             transport=transport,
-            timeout=httpx.Timeout(settings.timeout_s),
+            # Opening a connection gets less time than a slow answer: a host that drops
+            # packets is reported within seconds, not after the whole read timeout.
+            timeout=httpx.Timeout(settings.timeout_s,
+                                  connect=min(settings.timeout_s, CONNECT_TIMEOUT_S)),
             limits=httpx.Limits(max_connections=20, max_keepalive_connections=10),
         )
         self.limiter = limiter or RateLimiter.from_settings(settings, clock=clock, sleep=sleep)

@@ -200,3 +200,11 @@ def test_metrics_count_attempts_retries_and_429s(
     assert (stats.calls, stats.attempts, stats.retries, stats.rate_limited) == (1, 3, 2, 1)
     assert dict(stats.statuses) == {200: 1, 429: 1, 503: 1}
     assert gateway.metrics.snapshot()["totals"]["attempts"] == 3
+
+
+def test_opening_a_connection_has_a_shorter_timeout_than_an_answer() -> None:
+    from config.settings import HubSpotSettings
+
+    with Gateway(HubSpotSettings(access_token="t", timeout_s=30)) as gateway:
+        timeout = gateway.http.timeout
+    assert (timeout.connect, timeout.read) == (10.0, 30.0)
