@@ -38,12 +38,10 @@ class RefusalLog:
         """Log the refusal (True) or count it as suppressed (False)."""
         now = self.clock.now()
         window = self._windows.get(reason)
+        carried = 0  # refusals not logged in the window before, told in this window's first line
         if window is None or (now - window.started).total_seconds() >= self.window_s:
-            earlier = window.suppressed if window is not None else 0
+            carried = window.suppressed if window is not None else 0
             window = self._windows[reason] = _Window(now)
-            window.suppressed, carried = 0, earlier
-        else:
-            carried = 0
         if window.logged >= self.burst:
             window.suppressed += 1
             return False
