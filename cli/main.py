@@ -118,6 +118,10 @@ def report(
                 + ", ".join(f"earned {t['earned']} {t['currency']}, paid {t['paid_to_date']}"
                             for t in item["totals"])
             )
+        files = sum(len(item["files"]) for item in summary["statements"])
+        console(stderr=False).print(
+            f"report as of {summary['as_of']}: {len(summary['statements'])} member(s), "
+            f"{files} file(s) in {summary['out_dir']}")
 
 
 @app.command()
