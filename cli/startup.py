@@ -23,6 +23,7 @@ __all__ = [
     "NO_TOKEN",
     "NO_TOKEN_FIX",
     "end_logging",
+    "missing_store_folder",
     "open_runtime",
     "require_store_folder",
     "require_token",
@@ -39,25 +40,29 @@ STORE_FIX = ("check PARTNER_SYNC_STORE__URL: the database must be up and reachab
              "credentials (docs/troubleshooting.md)")
 
 
-def store_folder_problem(settings: Settings) -> str | None:
-    """A message naming the missing folder of the SQLite file, or None when it exists (or the
-    store is not a SQLite file)."""
+def missing_store_folder(settings: Settings) -> Path | None:
+    """The folder the SQLite file should be in when it does not exist; None when it does (or
+    the store is not a SQLite file)."""
     path = settings.store.sqlite_path()
-    if path is None:
+    if path is None or path.parent.is_dir():  # Path("x.db").parent is Path("."): exists
         return None
-    folder = path.parent if str(path.parent) else Path(".")
-    if folder.is_dir():
+    return path.parent
+
+
+def store_folder_problem(settings: Settings) -> str | None:
+    """A message naming the missing folder of the SQLite file, or None."""
+    folder = missing_store_folder(settings)
+    if folder is None:
         return None
-    return (f"{STORE_URL_ENV}: the folder {folder.resolve()} of the SQLite file {path} "
-            "does not exist")
+    return (f"{STORE_URL_ENV}: the folder {folder.resolve()} of the SQLite file "
+            f"{settings.store.sqlite_path()} does not exist")
 
 
 def require_store_folder(settings: Settings, *, as_json: bool = False) -> None:
     """Exit 2 naming the folder when the SQLite file cannot be created there."""
     if (problem := store_folder_problem(settings)) is not None:
-        folder = (settings.store.sqlite_path() or Path("x")).parent
-        fail(problem, f"create it (mkdir -p {folder}) or point {STORE_URL_ENV} at a file in an "
-             "existing folder", ExitCode.USAGE, as_json=as_json)
+        fail(problem, f"create it (mkdir -p {missing_store_folder(settings)}) or point "
+             f"{STORE_URL_ENV} at a file in an existing folder", ExitCode.USAGE, as_json=as_json)
 
 
 def require_token(settings: Settings, *, as_json: bool = False) -> None:
