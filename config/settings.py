@@ -86,20 +86,21 @@ class StoreSettings(_Section):
     @field_validator("url")
     @classmethod
     def _store_url(cls, v: str) -> str:
-        match = _URL_SCHEME.match(v.strip())
+        text = v.strip()
+        match = _URL_SCHEME.match(text)
         if match is None:
-            # A DSN without its scheme may carry a password: echo only what cannot.
-            shown = f" {v!r}" if "@" not in v else ""
+            # A DSN without its scheme may carry a password: echo only a value without "@".
+            safe = "@" not in text and bool(text)
             raise ValueError(
-                f"{shown.strip() or 'the value'} is not a database URL. For a SQLite file write "
-                f"sqlite:///{v.strip() if '@' not in v and v.strip() else 'partner-sync.db'} "
+                f"{repr(text) if safe else 'the value'} is not a database URL. For a SQLite "
+                f"file write sqlite:///{text if safe else 'partner-sync.db'} "
                 "(relative to the working folder; sqlite:////abs/path.db for an absolute path), "
                 "for PostgreSQL postgresql+psycopg://user:password@host/db"
             )
         if match.group(1).lower() not in _STORE_SCHEMES:
             raise ValueError(f"unsupported database {match.group(1)!r}: use sqlite:///FILE or "
                              "postgresql+psycopg://user:password@host/db")
-        return v.strip()
+        return text
 
     def sqlite_path(self) -> Path | None:
         """The SQLite file the URL names (relative to the working folder), or None for
