@@ -171,3 +171,16 @@ def test_progress_off_a_terminal_is_a_log_line_every_interval(
     assert all(line.startswith("full sync: running for ") for line in lines)
     assert "HubSpot calls so far" in lines[0]
     pipe.file.close()
+
+
+def test_a_patch_carries_the_values_it_replaces() -> None:
+    from mappers.outbound import Patch, diff
+
+    key = ("deals", "7")
+    [patch] = diff({key: {"partner_attribution": "registered", "partner_deal_type": "cross_sell"}},
+                   {key: {"partner_attribution": "unattributed",
+                          "partner_deal_type": "cross_sell"}})
+
+    assert dict(patch.properties) == {"partner_attribution": "registered"}
+    assert dict(patch.previous) == {"partner_attribution": "unattributed"}
+    assert patch == Patch("deals", "7", {"partner_attribution": "registered"})  # not compared
