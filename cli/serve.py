@@ -77,7 +77,9 @@ def _config(parts: ServeParts, host: str, port: int) -> uvicorn.Config:
     return uvicorn.Config(
         create_app(parts), host=host, port=port, lifespan="on", access_log=False,
         log_level=parts.settings.log_level.lower(), timeout_graceful_shutdown=30,
-        log_config=None,  # uvicorn's lines go through our JSON, redacting handler
+        # No logging config of uvicorn's own: its records reach the root handler that
+        # configure_logging installed (same JSON format, same secret masking).
+        log_config=None,
     )
 
 

@@ -77,7 +77,7 @@ class RunReport:
             "rate_limited": self.rate_limited,
             "patches": [
                 {"object_type": p.object_type, "object_id": p.object_id,
-                 "properties": dict(p.properties)}
+                 "properties": dict(p.properties), "previous": dict(p.previous)}
                 for p in self.patches
             ],
             "written": dict(self.written),
