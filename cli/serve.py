@@ -85,7 +85,8 @@ def serve(settings: Settings, host: str, port: int) -> None:
     if settings.webhooks.client_secret is None:
         log.warning("PARTNER_SYNC_WEBHOOKS__CLIENT_SECRET is not set: webhooks answer 503")
     if settings.admin.token is None:
-        log.warning("PARTNER_SYNC_ADMIN__TOKEN is not set: the admin API refuses every call")
+        log.warning("PARTNER_SYNC_ADMIN__TOKEN is not set: the admin API refuses every call "
+                    "and nobody can log in to the console (/console)")
     try:
         uvicorn.Server(_config(build_parts(runtime), host, port)).run()
     finally:

@@ -26,6 +26,7 @@ from config.terms import ProgramTerms, load_terms
 
 __all__ = [
     "AdminSettings",
+    "ConsoleSettings",
     "HubSpotSettings",
     "SchedulerSettings",
     "Settings",
@@ -96,6 +97,15 @@ class SchedulerSettings(_Section):
     inbox_interval_seconds: int = Field(2, ge=1)
 
 
+class ConsoleSettings(_Section):
+    """The admin console's session: lifetime, the cookie's Secure flag (set it behind HTTPS),
+    and the program portal's id for links to HubSpot records when the store does not know it."""
+
+    session_minutes: int = Field(480, ge=1, le=10_080)
+    secure_cookie: bool = False
+    portal_id: int | None = Field(None, ge=1)
+
+
 class SyncSettings(_Section):
     property_prefix: str = "partner_"
     lookback_minutes: int = Field(10, ge=0)
@@ -130,6 +140,7 @@ class Settings(BaseSettings):
     admin: AdminSettings = AdminSettings()
     scheduler: SchedulerSettings = SchedulerSettings()
     sync: SyncSettings = SyncSettings()
+    console: ConsoleSettings = ConsoleSettings()
     terms_file: Path | None = None
     log_level: str = "INFO"
     log_format: str = Field("auto", pattern="^(auto|json|text)$")

@@ -30,7 +30,7 @@ from sync.ports import RunSummary, SyncRunner, is_busy
 from sync.store import RunInfo, Store
 from webhooks.worker import SYNCED_TYPES
 
-__all__ = ["AdminApi", "token_matches"]
+__all__ = ["AdminApi", "resync_call", "token_matches"]
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +92,9 @@ def _resync_call(body: Any) -> Callable[[SyncRunner], RunSummary] | str:
         return "records must be a list of {object_type, id}"
     clean = [(str(t), str(i)) for t, i in pairs]
     return lambda engine: engine.targeted_sync(clean, trigger="admin")
+
+
+resync_call = _resync_call  # the console starts resyncs through the same engine calls
 
 
 @dataclass(slots=True)

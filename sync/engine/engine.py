@@ -191,6 +191,9 @@ class _Run:
         }
         counts["patches"] = {"planned": len(ev.patches), "failed": failed}
         counts["decided"] = ev.decided
+        # Calls and 429s so far, kept in the run log for the console's per-run chart.
+        calls, limited = api_delta(self.metrics_before, self.e.gateway.metrics.snapshot())
+        counts["api"] = {"calls": sum(calls.values()), "rate_limited": limited}
         return counts
 
     def _report(

@@ -23,11 +23,12 @@ from sync.store.mirror import MirrorOps
 from sync.store.records import Clock, utc_now
 from sync.store.runs import RunOps
 from sync.store.state import CheckpointWrites, StateOps
+from sync.store.views import ViewOps
 
 __all__ = ["Store", "Transaction"]
 
 
-class _DataOps(MirrorOps, LedgerOps, StateOps, RunOps, InboxOps):
+class _DataOps(MirrorOps, LedgerOps, StateOps, RunOps, InboxOps, ViewOps):
     """Every data operation; the connection scopes come from the subclass."""
 
 
