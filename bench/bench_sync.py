@@ -101,17 +101,19 @@ def sandbox_process(profile: str, seed: int, timeout_s: float = 300.0) -> Iterat
         child.join(10)
 
 
-def run(profile: str, seed: int, with_baseline: bool) -> dict[str, Any]:
+def run(profile: str, seed: int, with_baseline: bool,
+        association_batch: int | None = None) -> dict[str, Any]:
     ctx = multiprocessing.get_context("fork")
     with ctx.Pool(1) as pool:
         counting = pool.apply_async(count_dataset, (profile, seed))
         with sandbox_process(profile, seed) as url, tempfile.TemporaryDirectory() as tmp:
-            result = _measure(url, Path(tmp), counting.get, with_baseline)
+            result = _measure(url, Path(tmp), counting.get, with_baseline, association_batch)
     result.update(profile=profile, seed=seed, peak_rss_mb=_peak_rss_mb())
     return result
 
 
-def _measure(url: str, tmp: Path, counts: Any, with_baseline: bool) -> dict[str, Any]:
+def _measure(url: str, tmp: Path, counts: Any, with_baseline: bool,
+             association_batch: int | None) -> dict[str, Any]:
     settings = Settings(
         hubspot=HubSpotSettings(access_token=SecretStr("sandbox-token"), base_url=url),
         store=StoreSettings(url=f"sqlite:///{tmp / 'bench.db'}"),
@@ -125,7 +127,7 @@ def _measure(url: str, tmp: Path, counts: Any, with_baseline: bool) -> dict[str,
     try:
         full = _phase(counter, lambda: engine.full_sync())
         out["peak_rss_mb_after_full_sync"] = _peak_rss_mb()
-        out["full"] = full | _full_floors(counts(), full)
+        out["full"] = full | _full_floors(counts(), full, association_batch)
         incremental = _phase(counter, lambda: engine.incremental_sync())
         out["incremental_no_change"] = incremental | _incremental_floor(full["updated"],
                                                                         incremental)
@@ -162,8 +164,9 @@ def _phase(counter: CallCounter, action: Any) -> dict[str, Any]:
     return out
 
 
-def _full_floors(counts: DatasetCounts, full: dict[str, Any]) -> dict[str, Any]:
-    floor = read_floor(counts)
+def _full_floors(counts: DatasetCounts, full: dict[str, Any],
+                 association_batch: int | None) -> dict[str, Any]:
+    floor = read_floor(counts, association_batch=association_batch)
     writes = {t: math.ceil(n / 100) for t, n in full["updated"].items()}
     general = floor["associations"] + floor["batch_read"] + sum(writes.values())
     wall = wall_floor_s(general, floor["search"])
@@ -200,9 +203,12 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--no-baseline", action="store_true",
                         help="skip the list-everything baseline (about 3 minutes on M)")
+    parser.add_argument("--association-batch", type=int, default=None,
+                        help="ids per associations v4 batch read in the floor (default 100)")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
-    result = run(args.profile, args.seed, with_baseline=not args.no_baseline)
+    result = run(args.profile, args.seed, with_baseline=not args.no_baseline,
+                 association_batch=args.association_batch)
     text = json.dumps(result, indent=2, sort_keys=True)
     print(text)
     if args.out:
