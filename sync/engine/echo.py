@@ -8,6 +8,11 @@ is one HubSpot has not changed since: nobody edited it after our write (that wou
 time), and the values the rules read are the ones the mirror holds. Such a record needs no
 association read, no fetch and no mirror write.
 
+Our writes stay in the window on purpose: an edit by someone else between our read of a record
+and our write to it leaves no trace in the record's last-modified time (our write's time
+replaces it), so only reading the record back and comparing its values finds that edit. No
+count of the push's interval can tell it apart, so the interval is never skipped.
+
 Associations are not compared (search does not return them): a link change that moves the
 record's modified time fails the time comparison and is read as before; one that does not move
 it was never visible to a window (the nightly full reconcile reads every link).
