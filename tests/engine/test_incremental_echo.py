@@ -7,16 +7,17 @@ the engine's metrics.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from bench.floors import CallCounter
 from mappers.records import RawRecord
 from sync.engine import SyncEngine
 from sync.engine.echo import unchanged
 from sync.engine.mirror import to_mirror
-from sync.gateway import Gateway
+from sync.gateway import BatchResult, Gateway
 from tests.engine.e2_rig import C, Rig, rig
 
 TYPES = ("companies", "contacts", "deals", "subscriptions")
@@ -95,6 +96,43 @@ def test_a_second_edit_after_our_write_moves_the_time_and_is_read(tmp_path: Path
         assert report.records_read["deals"] == 1
         assert [(p.object_id, p.properties.get(C.attribution)) for p in report.patches] == [
             (deal, held.properties[C.attribution])]
+
+
+class _EditBeforeWrite(Gateway):
+    """Someone edits the first deal of our first deal write just before that write lands."""
+
+    rig: Rig
+    edited: str | None = None
+
+    def batch_update(self, object_type: str, inputs: Sequence[Mapping[str, Any]]) -> BatchResult:
+        if object_type == "deals" and self.edited is None:
+            self.edited = str(inputs[0]["id"])
+            self.rig.edit("deals", self.edited, **{C.attribution_override: "NOBODY",
+                                                   C.attribution_override_reason: "between"})
+        return super().batch_update(object_type, inputs)
+
+
+def test_an_edit_between_our_read_and_our_write_is_found_by_its_values(tmp_path: Path) -> None:
+    with rig(tmp_path) as r:
+        gateway = _EditBeforeWrite(r.engine.settings.hubspot, clock=r.time.monotonic,
+                                   sleep=r.time.sleep)
+        gateway.rig = r
+        engine = SyncEngine(r.engine.settings, gateway=gateway, store=r.store, clock=r.clock)
+        try:
+            assert engine.full_sync().status == "ok"
+            deal = gateway.edited
+            assert deal is not None
+            held = r.store.get_records("deals", [deal])[deal].properties
+            assert held.get(C.attribution_override) != "NOBODY"  # our write hid the edit's time
+            r.later(1)
+
+            report = engine.incremental_sync()
+        finally:
+            gateway.close()
+
+        assert report.records_read["deals"] == 1
+        assert r.store.get_records("deals", [deal])[deal].properties[C.attribution_override] \
+            == "NOBODY"
 
 
 def _pair(found: dict[str, str | None], held: dict[str, str | None]) -> bool:
