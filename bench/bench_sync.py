@@ -37,6 +37,7 @@ import uvicorn
 from pydantic import SecretStr
 
 from bench.floors import CallCounter, DatasetCounts, dataset_counts, read_floor, wall_floor_s
+from config.contract import contract_for_prefix
 from config.settings import HubSpotSettings, Settings, StoreSettings
 from sandbox.app import create_app
 from sandbox.config import RateLimitConfig, SandboxConfig
@@ -60,8 +61,10 @@ def baseline(gateway: Gateway) -> float:
 
 
 def count_dataset(profile: str, seed: int) -> DatasetCounts:
-    """In a child process: the floor's counts from the generated profile itself."""
-    return dataset_counts(generate(profile, seed), Settings().contract())
+    """In a child process: the floor's counts from the generated profile itself, read with the
+    contract the generator wrote its properties with."""
+    contract = contract_for_prefix()
+    return dataset_counts(generate(profile, seed, contract=contract), contract)
 
 
 def serve_sandbox(profile: str, seed: int, port: int) -> None:

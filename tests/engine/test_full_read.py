@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from bench.floors import CallCounter, dataset_counts, read_floor
-from config.settings import Settings
+from config.contract import contract_for_prefix
 from sandbox.gen.profiles import Counts
 from sandbox.generator import generate_custom
 from sync.engine import SyncEngine, SyncError
@@ -40,7 +40,7 @@ def test_full_read_makes_exactly_the_minimum_read_calls(make_engine: EngineFacto
 
     assert report.status == "ok"
     assert report.records_read["deals"] == COUNTS.deals
-    counts = dataset_counts(dataset, base.contract)  # the generated data, not the mirror
+    counts = dataset_counts(dataset, contract_for_prefix())  # the generated data, not the mirror
     floor = read_floor(counts)
     assert floor["search"] >= 5  # several pages and batches of each kind
     assert floor["batch_read"] >= 10
@@ -51,7 +51,7 @@ def test_full_read_makes_exactly_the_minimum_read_calls(make_engine: EngineFacto
 
 def test_the_floor_counts_the_generated_records_that_matter() -> None:
     dataset = generate_custom(COUNTS, seed=5)
-    counts = dataset_counts(dataset, Settings().contract())
+    counts = dataset_counts(dataset, contract_for_prefix())
     assert counts.deals == COUNTS.deals
     assert 0 < counts.member_or_carrier_companies < COUNTS.companies
     assert 0 < counts.carrier_contacts < COUNTS.contacts
