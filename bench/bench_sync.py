@@ -160,6 +160,9 @@ def _phase(counter: CallCounter, action: Any) -> dict[str, Any]:
         "rate_limited_429": counter.rate_limited, "wall_s": round(wall, 1),
         "load_before": [round(x, 2) for x in load_before],
         "load_after": [round(x, 2) for x in os.getloadavg()],
+        # seconds from the phase's start to the first request and the last answer of each kind
+        "spans_s": {k: [round(a - started, 1), round(b - started, 1)]
+                    for k, (a, b) in counter.spans.items()},
     }
     if hasattr(report, "status"):
         out.update(status=report.status, kind=report.kind, records_read=report.records_read,

@@ -22,6 +22,7 @@ from __future__ import annotations
 import math
 import re
 import threading
+import time
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -178,14 +179,19 @@ class CallCounter(httpx.BaseTransport):
         self.calls: Counter[tuple[str, str]] = Counter()
         self.updated: Counter[str] = Counter()
         self.rate_limited = 0
+        self.spans: dict[str, tuple[float, float]] = {}  # kind -> (first sent, last answered)
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         kind, object_type = classify(request.method, request.url.path)
         inputs = 0
         if kind == "batch_update":
             inputs = len(orjson.loads(request.read()).get("inputs", ()))
+        sent = time.monotonic()
         response = self._inner.handle_request(request)
+        answered = time.monotonic()
         with self._lock:
+            first, last = self.spans.get(kind, (sent, answered))
+            self.spans[kind] = (min(first, sent), max(last, answered))
             self.calls[(kind, object_type)] += 1
             if response.status_code == 429:
                 self.rate_limited += 1
@@ -209,3 +215,4 @@ class CallCounter(httpx.BaseTransport):
             self.calls.clear()
             self.updated.clear()
             self.rate_limited = 0
+            self.spans.clear()
