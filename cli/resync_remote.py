@@ -83,9 +83,11 @@ def _records(raw: str) -> tuple[tuple[str, str], ...]:
     pairs: list[tuple[str, str]] = []
     for item in (part.strip() for part in raw.split(",")):
         object_type, sep, record_id = item.partition(":")
-        if not sep or not record_id.strip().isdigit():
+        record_id = record_id.strip()
+        # ASCII digits only: "²".isdigit() is True, yet no HubSpot id looks like that.
+        if not sep or not (record_id.isascii() and record_id.isdigit()):
             raise ValueError(f"--ids expects type:id pairs like deals:123, got {item!r}")
-        pairs.append((_object_type(object_type), record_id.strip()))
+        pairs.append((_object_type(object_type), record_id))
     return tuple(pairs)
 
 
