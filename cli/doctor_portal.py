@@ -168,8 +168,9 @@ def _property_checks(gateway: Gateway, settings: Settings) -> list[Check]:
 
 
 def _int(headers: Mapping[str, str], name: str) -> int | None:
-    raw = headers.get(name)
-    return int(raw) if raw is not None and raw.strip().isdigit() else None
+    raw = (headers.get(name) or "").strip()
+    # ASCII digits only: "²".isdigit() is True but int() refuses it.
+    return int(raw) if raw.isascii() and raw.isdigit() else None
 
 
 def rate_limit_check(tap: HeaderTap, configured_per_10s: int) -> Check:

@@ -9,6 +9,7 @@ from pathlib import Path
 import typer
 
 from cli.exits import exit_codes_help
+from cli.help import ExitCodesGroup
 
 app = typer.Typer(
     name="partner-sync",
@@ -16,6 +17,7 @@ app = typer.Typer(
     epilog=exit_codes_help(),
     no_args_is_help=True,
     add_completion=False,
+    cls=ExitCodesGroup,
 )
 
 
@@ -38,7 +40,8 @@ def main(
 def _per_10s(raw: str) -> int:
     """``190`` or ``190/10s`` -> 190 (requests per rolling 10 seconds)."""
     text = raw.strip().lower().removesuffix("/10s")
-    if not text.isdigit() or int(text) < 1:
+    # ASCII digits only: "²".isdigit() is True but int() refuses it.
+    if not (text.isascii() and text.isdigit()) or int(text) < 1:
         raise typer.BadParameter(f"expected N or N/10s with N >= 1, got {raw!r}")
     return int(text)
 

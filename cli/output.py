@@ -79,11 +79,31 @@ def load_settings_or_exit(*, as_json: bool = False) -> Settings:
 
 
 @contextmanager
-def progress(description: str, total: int | None) -> Iterator[Any]:
-    """A progress bar on stderr (hidden when stderr is not a terminal); yields ``advance()``."""
+def progress(
+    description: str,
+    total: int | None,
+    *,
+    out: Console | None = None,
+    quiet_interval_s: float | None = None,
+) -> Iterator[Callable[..., None]]:
+    """Progress of work of known size; yields ``advance(step=1)``. On a terminal (``out``,
+    default the stderr console) a bar; off one a log line (logger ``partner_sync.progress``)
+    every ``quiet_interval_s`` (default ``QUIET_INTERVAL_S``) with the steps done so far, the
+    first after that interval, as ``activity`` does for work of unknown size."""
+    target = out if out is not None else console()
+    if not target.is_terminal:
+        done = [0]
+
+        def count(step: int = 1) -> None:
+            done[0] += step
+
+        every = QUIET_INTERVAL_S if quiet_interval_s is None else quiet_interval_s
+        with _ticking(lambda elapsed: _log_steps(description, done[0], total, elapsed), every):
+            yield count
+        return
     bar = Progress(
         TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        console=console(), transient=True, disable=not sys.stderr.isatty(),
+        console=target, transient=True,
     )
     with bar:
         task = bar.add_task(description, total=total)
@@ -92,6 +112,14 @@ def progress(description: str, total: int | None) -> Iterator[Any]:
             bar.advance(task, step)
 
         yield advance
+
+
+def _log_steps(description: str, done: int, total: int | None, elapsed_s: float) -> None:
+    of = f" of {total}" if total is not None else ""
+    logging.getLogger(PROGRESS_LOGGER).info(
+        "%s: running for %d s, %d%s done", description, elapsed_s, done, of,
+        extra={"progress": {"what": description, "elapsed_s": round(elapsed_s, 1),
+                            "done": done, "total": total}})
 
 
 PROGRESS_LOGGER = "partner_sync.progress"

@@ -1,11 +1,12 @@
 """The work behind ``partner-sync resync``: remote (``serve``'s admin API) or local (the engine).
 
 Remote: POST the scope to ``<remote>/admin/resync``; serve runs it (trigger ``admin``) and
-answers with the run document. Local: settings, token, store and logging as every command
-(cli/startup.py), then the engine's ``full_sync`` / ``resync_type`` / ``targeted_sync`` /
-``resync_member`` with trigger ``cli``. Either way the output is the run document (``--json``)
-or its text rendering with the summary line (cli/run_output.py). Exit codes as everywhere
-(cli/exits.py): 1 when the run finished with failures, 3 auth, 4 unreachable.
+answers with the run document (sync/run_document.py), shown as a local run's. Local: settings,
+token, store and logging as every command (cli/startup.py), then the engine's ``full_sync`` /
+``resync_type`` / ``targeted_sync`` / ``resync_member`` with trigger ``cli``. Either way the
+output is the run document (``--json``) or its text rendering with the summary line
+(cli/run_output.py). Exit codes as everywhere (cli/exits.py): 1 when the run finished with
+failures, 3 auth, 4 unreachable.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from cli.resync_remote import RemoteError, ResyncScope, request_remote
 from cli.run_output import print_run
 from cli.startup import open_runtime
 from cli.sync_commands import stop
+from sync.run_document import run_document
 
 if TYPE_CHECKING:
     from cli.runtime import Runtime
@@ -39,12 +41,7 @@ def _remote(scope: ResyncScope, remote: str, admin_token: str | None, as_json: b
         answer = request_remote(remote, admin_token, scope)
     except RemoteError as exc:
         fail(str(exc), exc.fix, exc.code, as_json=as_json)
-    # The admin API wraps the run document as "report"; a bare run document is taken as is.
-    doc = answer.get("report")
-    if not isinstance(doc, dict):
-        doc = dict(answer) if "kind" in answer else {
-            key: answer.get(key) for key in ("run_id", "status")}
-    _show(doc, as_json)
+    _show(dict(answer), as_json)
 
 
 def _show(doc: dict[str, Any], as_json: bool) -> NoReturn:
@@ -78,7 +75,7 @@ def _local(scope: ResyncScope, as_json: bool) -> None:
             report = _local_run(runtime, scope)  # the engine logs the run's line too
         except (SyncBusy, SyncError) as exc:
             stop(exc, as_json=as_json)
-    _show(report.to_dict(), as_json)
+    _show(run_document(report.to_dict()), as_json)
 
 
 def run_resync(

@@ -1,8 +1,9 @@
 """How a run is shown: one JSON document for every run (sync, local and remote resync, the
-admin API's ``report``), a text rendering with a summary line, and a dry run's readable plan.
+admin API), a text rendering with a summary line, and a dry run's readable plan.
 
-The JSON run document is ``RunReport.to_dict()``: ``sync --json``, ``resync --json`` (local) and
-``resync --remote --json`` (the admin API's ``report`` field) print exactly that shape.
+The JSON run document is built by sync/run_document.py: ``sync --json``, ``resync --json``
+(local), ``resync --remote --json`` and the admin API's answers have exactly that shape. A run
+read back from the run log has ``null`` where the log keeps no list (``patches``).
 The text rendering: a table of counts per object type; for a dry run a table of the planned
 changes grouped by property and value (``property, from -> to, records``) and the words
 "dry run: nothing written"; the data problems (bad input records, skipped); one summary line.
@@ -79,7 +80,7 @@ def _counts_table(doc: Mapping[str, Any]) -> Table:
     table = Table(title=title + (" (dry run)" if doc.get("dry_run") else ""))
     for column in ("object type", "read", "planned", "written"):
         table.add_column(column, justify="left" if column == "object type" else "right")
-    planned = Counter(p["object_type"] for p in doc.get("patches", []))
+    planned = Counter(p["object_type"] for p in doc.get("patches") or [])
     for object_type in OBJECT_TYPES:
         table.add_row(object_type, str(doc.get("records_read", {}).get(object_type, 0)),
                       str(planned.get(object_type, 0)),
@@ -117,14 +118,14 @@ def print_run(doc: Mapping[str, Any], out: Console) -> None:
     if doc.get("records_read") is not None:
         out.print(_counts_table(doc))
     if doc.get("dry_run"):
-        rows = change_rows(doc.get("patches", []))
+        rows = change_rows(doc.get("patches") or [])
         if rows:
             out.print(_changes_table(rows))
         else:
             out.print("no changes planned")
-    for line in _problem_lines(list(doc.get("problems", []))):
+    for line in _problem_lines(list(doc.get("problems") or [])):
         out.print(escape(line))
-    for failure in doc.get("write_failures", [])[:MAX_PROBLEMS_SHOWN]:
+    for failure in (doc.get("write_failures") or [])[:MAX_PROBLEMS_SHOWN]:
         out.print(escape(f"write failed: {failure['object_type']} {failure['object_id']}: "
                          f"{failure['message']}"))
     out.print(escape(run_summary_line(doc)))

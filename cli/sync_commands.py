@@ -16,6 +16,7 @@ from cli.exits import ExitCode
 from cli.output import activity, console, emit_json, fail, load_settings_or_exit
 from cli.run_output import print_run
 from cli.startup import open_runtime
+from sync.run_document import run_document
 
 __all__ = ["FIXES", "run_init", "run_sync", "stop"]
 
@@ -99,7 +100,7 @@ def run_sync(*, full: bool, as_of: str | None, dry_run: bool, as_json: bool) -> 
                 report = run(as_of=when, dry_run=dry_run, trigger="cli")
         except (SyncError, SyncBusy) as exc:
             stop(exc, as_json=as_json)
-    doc = report.to_dict()
+    doc = run_document(report.to_dict())
     if as_json:
         emit_json(doc)
     else:

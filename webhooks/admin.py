@@ -3,8 +3,11 @@
 * ``POST /admin/resync`` with exactly one of ``{"all": true}``, ``{"object_type": "deals"}``,
   ``{"records": [{"object_type": "deals", "id": "42"}]}`` or ``{"member": "ACME"}`` (a partner
   code or a member company id). The sync runs before the answer (a full resync can take
-  minutes); the answer carries its ``run_id`` and report. 409 when another sync is running.
-* ``GET /admin/runs?limit=20`` (newest first) and ``GET /admin/runs/{run_id}`` (with problems).
+  minutes); the answer is the run document (sync/run_document.py), the one ``sync --json``
+  prints. 409 when another sync is running.
+* ``GET /admin/runs?limit=20`` (newest first, ``{"runs": [run document, ...]}`` without
+  problems) and ``GET /admin/runs/{run_id}`` (the run document, with problems), both read back
+  from the run log.
 
 A body, query or path that is not what the route takes is a 400 (an unknown run id a 404),
 never a 500. Error texts in answers (run errors, problem details, reports) pass the same
@@ -32,6 +35,7 @@ from starlette.routing import Route
 
 from sync.logs import redact, redact_document
 from sync.ports import RunSummary, SyncRunner, is_busy
+from sync.run_document import logged_run_document, run_document
 from sync.store import RunInfo, Store
 from webhooks.worker import SYNCED_TYPES
 
@@ -58,22 +62,11 @@ def _error(status: int, message: str, **headers: str) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=status, headers=headers or None)
 
 
-def run_info_dict(run: RunInfo, secrets: tuple[str, ...] = ()) -> dict[str, Any]:
-    """A run as the admin API answers it (error texts redacted)."""
-    doc = {
-        "run_id": run.run_id, "kind": run.kind, "trigger": run.trigger,
-        "as_of": run.as_of.isoformat() if run.as_of else None,
-        "started_at": run.started_at.isoformat(),
-        "finished_at": run.finished_at.isoformat() if run.finished_at else None,
-        "status": run.status, "counts": run.counts, "error": run.error,
-        "problem_count": run.problem_count,
-        "problems": [
-            {"record_kind": p.record_kind, "record_id": p.record_id, "code": p.code,
-             "detail": p.detail}
-            for p in run.problems
-        ],
-    }
-    return dict(redact_document(doc, secrets))
+def run_info_dict(
+    run: RunInfo, secrets: tuple[str, ...] = (), *, with_problems: bool = True
+) -> dict[str, Any]:
+    """A run of the run log as the admin API answers it: the run document, texts redacted."""
+    return dict(redact_document(logged_run_document(run, with_problems=with_problems), secrets))
 
 
 def _full(engine: SyncRunner) -> RunSummary:
@@ -171,7 +164,7 @@ class AdminApi:
                                 status_code=500)
         if self.observe_run is not None:
             self.observe_run(report)
-        answer = {"run_id": report.run_id, "status": report.status, "report": report.to_dict()}
+        answer = run_document(report.to_dict())
         return Response(orjson.dumps(redact_document(answer, self._secrets), default=str),
                         media_type="application/json")
 
@@ -182,7 +175,8 @@ class AdminApi:
         if not digits or not 1 <= int(raw) <= 500:
             return _error(400, "limit must be 1..500")
         runs = await run_in_threadpool(self.store.list_runs, int(raw))
-        return JSONResponse({"runs": [run_info_dict(r, self._secrets) for r in runs]})
+        return JSONResponse({"runs": [run_info_dict(r, self._secrets, with_problems=False)
+                                      for r in runs]})
 
     async def get_run(self, request: Request) -> Response:
         run_id = int(request.path_params["run_id"])

@@ -28,6 +28,7 @@ from sync.scheduler import SyncScheduler
 from sync.store import Store
 from webhooks.admin import AdminApi
 from webhooks.console import Console
+from webhooks.console.portal_id import stored_portal_key
 from webhooks.health import Health
 from webhooks.inbox_writer import GroupCommitWriter
 from webhooks.loop import WorkerLoop
@@ -106,6 +107,7 @@ def create_app(parts: ServeParts) -> Starlette:
         registry=parts.metrics.registry,
         jobs=scheduler.jobs if scheduler is not None else None,
         observe_run=parts.metrics.observe_run,
+        stored_portal_key=stored_portal_key(parts.settings),
     )
 
     async def home(_request: Request) -> Response:

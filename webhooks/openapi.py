@@ -13,6 +13,8 @@ from typing import Any
 
 import orjson
 
+from sync.run_document import RUN_DOCUMENT_SCHEMA
+
 __all__ = ["DOCS_HEADERS", "OPENAPI", "docs_html"]
 
 _JSON = "application/json"
@@ -26,19 +28,7 @@ def _ok(description: str, schema: dict[str, Any] | None = None) -> dict[str, Any
     return body
 
 
-_RUN = {
-    "type": "object",
-    "properties": {
-        "run_id": {"type": "integer"}, "kind": {"type": "string"},
-        "trigger": {"type": "string"}, "as_of": {"type": ["string", "null"], "format": "date"},
-        "started_at": {"type": "string", "format": "date-time"},
-        "finished_at": {"type": ["string", "null"], "format": "date-time"},
-        "status": {"type": "string"},
-        "counts": {"type": "object", "description": "per object type: read, decided, written"},
-        "error": {"type": ["string", "null"]}, "problem_count": {"type": "integer"},
-        "problems": {"type": "array", "items": {"type": "object"}},
-    },
-}
+_RUN = {"$ref": "#/components/schemas/RunDocument"}
 _RESYNC = {
     "type": "object",
     "description": "exactly one of the properties",
@@ -58,7 +48,8 @@ OPENAPI: dict[str, Any] = {
     "openapi": "3.1.0",
     "info": {"title": "partner-sync", "version": "0.1.0",
              "description": "Webhook receiver, admin API, health and metrics."},
-    "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+    "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+                   "schemas": {"RunDocument": RUN_DOCUMENT_SCHEMA}},
     "paths": {
         "/webhooks/hubspot": {"post": {
             "summary": "Receive a HubSpot webhook batch (signed, v3)",
@@ -72,7 +63,8 @@ OPENAPI: dict[str, Any] = {
             "summary": "Resync everything, one object type, given records or one member",
             "security": _BEARER,
             "requestBody": {"required": True, "content": {_JSON: {"schema": _RESYNC}}},
-            "responses": {"200": _ok("the run's id and report", {"type": "object"}),
+            "responses": {"200": _ok("the run it made: the run document, as `sync --json` "
+                                     "prints it", _RUN),
                           "400": _ok("invalid body", _ERROR), "401": _UNAUTHORIZED,
                           "404": _ok("the member names no member", _ERROR),
                           "409": _ok("another sync is running", _ERROR),
@@ -82,7 +74,9 @@ OPENAPI: dict[str, Any] = {
             "summary": "Recent runs, newest first", "security": _BEARER,
             "parameters": [{"name": "limit", "in": "query",
                             "schema": {"type": "integer", "minimum": 1, "maximum": 500}}],
-            "responses": {"200": _ok("runs", {"type": "object", "properties": {
+            "responses": {"200": _ok("runs from the run log (problems and write failures "
+                                     "null: GET /admin/runs/{run_id} has them)",
+                                     {"type": "object", "properties": {
                 "runs": {"type": "array", "items": _RUN}}}), "401": _UNAUTHORIZED,
                 "400": _ok("limit is not an integer 1..500", _ERROR)}}},
         "/admin/runs/{run_id}": {"get": {
@@ -90,7 +84,8 @@ OPENAPI: dict[str, Any] = {
             "security": _BEARER,
             "parameters": [{"name": "run_id", "in": "path", "required": True,
                             "schema": {"type": "integer", "minimum": 0}}],
-            "responses": {"200": _ok("the run", _RUN), "401": _UNAUTHORIZED,
+            "responses": {"200": _ok("the run from the run log: the run document", _RUN),
+                          "401": _UNAUTHORIZED,
                           "404": _ok("no such run", _ERROR)}}},
         "/healthz": {"get": {"summary": "Alive", "responses": {"200": _ok("alive")}}},
         "/readyz": {"get": {"summary": "Store reachable, scheduler running, last sync age",

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
@@ -33,6 +34,13 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture(scope="module")
 def portal() -> Iterator[RunningSandbox]:
     """A portal with the contract properties and a small program; shared by a module."""
+    with seeded_portal() as running:
+        yield running
+
+
+@contextmanager
+def seeded_portal() -> Iterator[RunningSandbox]:
+    """A new portal with the contract properties and the small program of ``portal``."""
     seed = Seed()
     seed.member("P1", "partner", date(2023, 1, 1), "p1.example.com")
     acme = seed.prospect("acme.com", by="P1", at=date(2024, 1, 10))

@@ -66,3 +66,27 @@ def test_a_reader_that_stops_early_is_no_error(args: list[str]) -> None:
 
     assert process.returncode == 0, err.decode()
     assert b"Traceback" not in err
+
+
+def _commands() -> list[str]:
+    import typer
+
+    from cli.main import app
+
+    group = typer.main.get_command(app)
+    names: list[str] = group.list_commands(typer.Context(group))  # type: ignore[attr-defined]
+    return names
+
+
+def test_there_are_subcommands_to_check() -> None:
+    assert {"sync", "resync", "report", "doctor", "serve", "demo", "init"} <= set(_commands())
+
+
+@pytest.mark.parametrize("command", _commands())
+def test_every_subcommand_help_shows_every_exit_code(command: str) -> None:
+    result = invoke([command, "--help"])
+    assert result.exit_code == 0, result.output
+    flat = " ".join(result.stdout.replace("│", " ").split())
+    assert "Exit codes:" in flat
+    for code, meaning in EXIT_CODES.items():
+        assert f"{int(code)} {' '.join(meaning.split())}" in flat

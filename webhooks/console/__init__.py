@@ -25,6 +25,7 @@ from sync.ports import RunSummary, SyncRunner
 from sync.store import Store
 from webhooks.console import actions, auth, pages
 from webhooks.console.cache import ProgramReads
+from webhooks.console.portal_id import portal_id_lookup
 from webhooks.console.session import SessionCodec
 from webhooks.console.web import PREFIX, Context, secure
 
@@ -49,7 +50,11 @@ class Console:
         jobs: Callable[[], dict[str, Any]] | None = None,
         observe_run: Callable[[RunSummary], None] | None = None,
         portal_id: Callable[[], int | None] | None = None,
+        stored_portal_key: str | None = None,
     ) -> None:
+        """``portal_id`` gives the portal records link into; by default the one stored under
+        ``stored_portal_key`` (``portal_id.stored_portal_key(settings)``), else the configured
+        one, else the newest webhook event's (webhooks/console/portal_id.py)."""
         self._token = admin_token
         failures = Counter("partner_sync_console_login_failures",
                            "Console logins refused (wrong admin token)", registry=registry)
@@ -57,7 +62,7 @@ class Console:
             store, engine, clock, contract,
             SessionCodec(admin_token, clock, timedelta(minutes=settings.session_minutes)),
             settings, failures, ProgramReads(store), jobs=jobs, observe_run=observe_run,
-            portal_id=portal_id or _portal_id(store, settings),
+            portal_id=portal_id or portal_id_lookup(store, settings, stored_portal_key),
         )
 
     def routes(self) -> list[Route]:
@@ -90,15 +95,3 @@ class Console:
             Route("/static/console.css", css, methods=["GET"]),
         ]
 
-
-def _portal_id(store: Store, settings: ConsoleSettings) -> Callable[[], int | None]:
-    """The configured portal id, else the one the newest webhook event carried (remembered
-    once found)."""
-    found: list[int] = [settings.portal_id] if settings.portal_id else []
-
-    def portal_id() -> int | None:
-        if not found and (seen := store.newest_portal_id()) is not None:
-            found.append(seen)
-        return found[0] if found else None
-
-    return portal_id

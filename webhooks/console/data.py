@@ -55,7 +55,7 @@ class ProgramReads(Protocol):
 def record_url(portal_id: int | None, record_kind: str, record_id: str) -> str | None:
     """The record's page in HubSpot, or None when the portal or the object type is unknown."""
     type_id = _OBJECT_TYPE_IDS.get(record_kind)
-    if portal_id is None or type_id is None or not record_id.isdigit():
+    if portal_id is None or type_id is None or not (record_id.isascii() and record_id.isdigit()):
         return None
     return f"https://app.hubspot.com/contacts/{portal_id}/record/{type_id}/{record_id}"
 

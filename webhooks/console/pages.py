@@ -27,7 +27,8 @@ async def overview(ctx: Context, request: Request) -> Response:
 
 async def runs(ctx: Context, request: Request) -> Response:
     raw = request.query_params.get("limit", "50")
-    limit = int(raw) if raw.isdigit() and 1 <= int(raw) <= 500 else 50
+    digits = raw.isascii() and raw.isdigit() and len(raw) <= 3  # "²".isdigit() is True
+    limit = int(raw) if digits and 1 <= int(raw) <= 500 else 50
     found = await run_in_threadpool(ctx.store.list_runs, limit)
     return ctx.render(request, "runs.html", runs=found, limit=limit)
 
