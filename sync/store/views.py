@@ -132,7 +132,7 @@ class ViewOps(OpsBase):
         value = payload.get("portalId") if isinstance(payload, dict) else None
         if isinstance(value, int) and not isinstance(value, bool) and value > 0:
             return value
-        if isinstance(value, str) and value.isdigit():
+        if isinstance(value, str) and value.isascii() and value.isdigit():
             return int(value)
         return None
 

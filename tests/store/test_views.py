@@ -72,3 +72,11 @@ def test_the_data_version_moves_when_a_run_starts_and_when_it_finishes(store: St
     assert finished[0] == run_id
     assert finished[1] is not None
     assert store.data_version() == finished  # stable while nothing runs
+
+
+def test_a_portal_id_of_superscript_digits_is_no_portal_id(store: Store) -> None:
+    # "²".isdigit() is True but int() refuses it: the console asked for it and got a 500
+    store.inbox_insert([InboxEvent("c", {"portalId": "²"})])
+    assert store.newest_portal_id() is None
+    store.inbox_insert([InboxEvent("d", {"portalId": "333"})])
+    assert store.newest_portal_id() == 333
