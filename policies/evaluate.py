@@ -168,8 +168,8 @@ def _registration_outputs(
             problems.append(
                 Problem(item.kind.value, item.record_id, ProblemCode.MISSING_REQUEST_DATE)
             )
-        else:
-            status, reason = RegistrationStatus.REJECTED, str(Reason.REQUESTED_IN_FUTURE)
+        else:  # §0: dated after as_of, decided on the day its date is reached
+            status, reason = RegistrationStatus.PENDING, str(Reason.REQUESTED_IN_FUTURE)
         out[key] = RegistrationOutput(item.kind, item.record_id, status, reason, None, domain, None)
     return out
 

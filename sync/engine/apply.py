@@ -28,15 +28,19 @@ from config.terms import ProgramTerms
 from mappers import Patch, RawRecord, desired_outputs, diff, to_program
 from mappers.outbound import ObjectKey
 from policies import evaluate_program
-from policies.model import Problem, Program, ProgramResult
+from policies.model import Decision, Problem, Program, ProgramResult, RecordKind
+from policies.requests import is_decision
 from sync.engine.mirror import from_mirror, to_mirror, with_properties
 from sync.engine.properties import OBJECT_TYPES, OUTPUT_TYPES
 from sync.engine.report import WriteFailure
 from sync.gateway import AuthError, Gateway, HubSpotError
 from sync.store import OutputChange, Store
 
-__all__ = ["Evaluation", "Pushed", "commit", "evaluate", "evaluate_paused_gc", "push"]
+__all__ = [
+    "Evaluation", "Pushed", "commit", "decisions_up_to", "evaluate", "evaluate_paused_gc", "push",
+]
 
+DecisionKey = tuple[RecordKind, str]
 _KIND = {"companies": "company", "contacts": "contact", "deals": "deal"}
 WRITE_FAILED = "write_failed"
 
@@ -111,7 +115,7 @@ def evaluate(
         }
     records.update(overlay or {})
     records = {k: r for k, r in records.items() if not r.archived}
-    stored = store.load_decisions()
+    stored = decisions_up_to(store.load_decisions(), as_of)
     program, map_problems = to_program(records.values(), contract, terms, stored)
     result = evaluate_paused_gc(program, terms, as_of)
     desired = desired_outputs(result, contract)
@@ -133,6 +137,17 @@ def evaluate(
         key=lambda p: (p.record_kind, p.record_id, p.code, p.detail),
     ))
     return Evaluation(records, result, problems, patches, changed)
+
+
+def decisions_up_to(
+    decisions: Mapping[DecisionKey, Decision], as_of: date
+) -> dict[DecisionKey, Decision]:
+    """§0: the decisions on facts dated on or before ``as_of`` that decided something.
+
+    A preview of a past date sees only what had been decided by then; a stored non-decision
+    (a legacy ``requested_in_future``) is never replayed.
+    """
+    return {k: d for k, d in decisions.items() if d.requested_at <= as_of and is_decision(d)}
 
 
 def push(gateway: Gateway, patches: Sequence[Patch], batch_size: int = 100) -> Pushed:
@@ -193,7 +208,8 @@ def commit(
         if pushed is not None:
             result = evaluation.result
             stored = tx.load_decisions()
-            tx.save_decisions(d for k, d in result.decisions.items() if stored.get(k) != d)
+            decided = decisions_up_to(result.decisions, result.as_of)
+            tx.save_decisions(d for k, d in decided.items() if stored.get(k) != d)
             deal_ids = {i for t, i in evaluation.records if t == "deals"}
             deal_ids |= set(result.deals) | {m.deal_id for m in result.ledger}
             tx.replace_ledger_for_deals(deal_ids, result.ledger)
