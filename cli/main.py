@@ -226,7 +226,7 @@ def sync(
     """Sync HubSpot once: read, apply the program rules, write the differences back."""
     from datetime import date
 
-    from sync.engine import SyncBusy, SyncError
+    from sync.engine import ClockWentBack, SyncBusy, SyncError
 
     try:
         when = date.fromisoformat(as_of) if as_of else None
@@ -243,6 +243,11 @@ def sync(
         with activity("full sync" if full else "incremental sync",
                       lambda: int(calls()["totals"]["calls"])):
             report = run(as_of=when, dry_run=dry_run, trigger="cli")
+    except ClockWentBack as exc:
+        typer.echo(f"error: {exc}\nfix: preview that date with `partner-sync sync --as-of "
+                   f"{exc.as_of.isoformat()} --dry-run`, or sync at {exc.committed.isoformat()} "
+                   "or later (docs/troubleshooting.md)", err=True)
+        raise typer.Exit(EXIT_SETTINGS) from None
     except (SyncError, SyncBusy) as exc:
         _stop(exc)
     finally:

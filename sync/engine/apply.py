@@ -30,6 +30,7 @@ from mappers.outbound import ObjectKey
 from policies import evaluate_program
 from policies.model import Decision, Problem, Program, ProgramResult, RecordKind
 from policies.requests import is_decision
+from sync.engine.forward import advance
 from sync.engine.mirror import from_mirror, to_mirror, with_properties
 from sync.engine.properties import OBJECT_TYPES, OUTPUT_TYPES
 from sync.engine.report import WriteFailure
@@ -226,6 +227,7 @@ def commit(
             )
             for name, value in checkpoints.items():
                 tx.set_checkpoint(name, value)
+            advance(tx, result.as_of)
         if problems:
             tx.add_run_problems(run_id, problems)
         tx.finish_run(run_id, status, counts)

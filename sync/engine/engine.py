@@ -23,6 +23,7 @@ from policies.model import Problem
 from sync.clock import Clock, SystemClock
 from sync.engine import apply, incremental, targeted
 from sync.engine.checkpoints import FULL_SYNC, modified_since
+from sync.engine.forward import check_forward
 from sync.engine.full import read_full
 from sync.engine.lease import LEASE_S, LockLease
 from sync.engine.outcome import Reader, ReadOutcome
@@ -121,11 +122,18 @@ class SyncEngine:
         dry_run: bool = False,
         read: Reader | None = None,
     ) -> RunReport:
-        """One run under the lock: read (when ``read`` is given), evaluate, push, commit."""
+        """One run under the lock: read (when ``read`` is given), evaluate, push, commit.
+
+        A writing run at an ``as_of`` before the store's evaluation date raises
+        ``forward.ClockWentBack`` before anything is read or written.
+        """
         with LockLease(self.store, self.lock_name, lease_s=self.lock_lease_s) as held:
             if not held:
                 raise SyncBusy(f"another sync holds {self.lock_name}")
-            return _Run(self, kind, trigger, as_of or self.clock.today(), dry_run).go(read)
+            when = as_of or self.clock.today()
+            if not dry_run:
+                check_forward(self.store, when)
+            return _Run(self, kind, trigger, when, dry_run).go(read)
 
 
 class _Run:
