@@ -48,7 +48,7 @@ _RULES = {
     "deal_without_company": "R5",
     "override_without_reason": "R5.5",
     "unknown_subscription": "R7",
-    "subscription_on_several_deals": "R7",
+    "subscription_counted_elsewhere": "R7.6",
     "subscription_without_start": "R7.1",
     "subscription_without_mrr": "R7.3",
     "mixed_currencies": "§0",

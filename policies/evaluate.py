@@ -12,7 +12,7 @@ from datetime import date
 from config.terms import ProgramTerms
 from policies.compliance import MemberFacts, compliance, gold_deadline, removal_date
 from policies.domains import CompanyDomains, FreeEmailDomains
-from policies.ledger import DealBook
+from policies.ledger import DealBook, subscription_owners
 from policies.members import MemberDirectory, capacity_at
 from policies.model import (
     CommissionMonth,
@@ -54,7 +54,12 @@ def evaluate_program(program: Program, terms: ProgramTerms, as_of: date) -> Prog
         program.decisions,
     )
     sweep = Sweep(inp).run()
-    deals = DealBook(terms, as_of, {s.subscription_id: s for s in program.subscriptions})
+    deals = DealBook(
+        terms,
+        as_of,
+        {s.subscription_id: s for s in program.subscriptions},
+        subscription_owners(program.deals, sweep.closes),
+    )
     for deal in sorted(program.deals, key=lambda d: id_key(d.deal_id)):
         deals.add(deal, sweep.deal_types.get(deal.deal_id), sweep.closes.get(deal.deal_id))
     members = _member_outputs(program.members, sweep, deals, terms, as_of, problems)

@@ -10,17 +10,20 @@ record HubSpot refuses (207 error, bisected 400) becomes a ``WriteFailure`` and 
 written. A failed call (after the gateway's retries) fails its chunk only; an auth failure
 stops the push.
 
-``commit`` makes ONE store transaction of: the decisions that changed, the ledger of every deal
-(a diff: months never repeat), the values just written (last-written outputs and the mirror
-rows' output values, successful writes only), the checkpoints, and the run log's final status,
-counts and problems. A dry run commits the run log entry only.
+``commit`` makes ONE store transaction of: the decisions that changed (only on facts dated up
+to ``as_of``, POLICY.md §0), the ledger of every deal (a diff: months never repeat; rows of
+deals no longer in the mirror are removed), the values just written (last-written outputs and
+the mirror rows' output values, successful writes only), the checkpoints, the store's
+evaluation date (``forward.advance``), the removal of records HubSpot answered "not found"
+(``settle_gone``), and the run log's final status, counts and problems. A dry run commits the
+run log entry only.
 """
 
 from __future__ import annotations
 
 import gc
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from config.contract import CrmContract
@@ -44,6 +47,8 @@ __all__ = [
 DecisionKey = tuple[RecordKind, str]
 _KIND = {"companies": "company", "contacts": "contact", "deals": "deal"}
 WRITE_FAILED = "write_failed"
+RECORD_GONE = "record_gone"
+NOT_FOUND = "OBJECT_NOT_FOUND"
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,10 +70,12 @@ class Evaluation:
 
 @dataclass(frozen=True, slots=True)
 class Pushed:
-    """Patches HubSpot accepted, and the records it refused."""
+    """Patches HubSpot accepted, the records it refused, and (``settle_gone``) the records it
+    no longer has: archived, deleted or merged away after they were read."""
 
     written: list[Patch]
     failures: list[WriteFailure]
+    gone: list[WriteFailure] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
         out: dict[str, int] = {}
@@ -193,6 +200,27 @@ def failure_problems(failures: Sequence[WriteFailure]) -> list[Problem]:
     ]
 
 
+def settle_gone(pushed: Pushed) -> Pushed:
+    """Move the writes HubSpot answered "not found" from ``failures`` to ``gone``.
+
+    Such a record was archived, deleted or merged away after it was read: ``commit`` drops it
+    from the mirror like the archived sweep does, instead of failing its write on every run.
+    """
+    gone = [f for f in pushed.failures if f.category == NOT_FOUND]
+    if not gone:
+        return pushed
+    failures = [f for f in pushed.failures if f.category != NOT_FOUND]
+    return Pushed(pushed.written, failures, [*pushed.gone, *gone])
+
+
+def gone_problems(gone: Sequence[WriteFailure]) -> list[Problem]:
+    """Records dropped because HubSpot no longer has them (code ``record_gone``)."""
+    return [
+        Problem(_KIND.get(f.object_type, f.object_type), f.object_id, RECORD_GONE, f.message)
+        for f in gone
+    ]
+
+
 def commit(
     store: Store,
     run_id: int,
@@ -213,6 +241,7 @@ def commit(
             tx.save_decisions(d for k, d in decided.items() if stored.get(k) != d)
             deal_ids = {i for t, i in evaluation.records if t == "deals"}
             deal_ids |= set(result.deals) | {m.deal_id for m in result.ledger}
+            deal_ids |= tx.ledger_deal_ids()  # rows of deals gone from the mirror go too
             tx.replace_ledger_for_deals(deal_ids, result.ledger)
             tx.record_outputs(
                 (OutputChange(p.object_type, p.object_id, name, value or None)
@@ -227,6 +256,8 @@ def commit(
             )
             for name, value in checkpoints.items():
                 tx.set_checkpoint(name, value)
+            for failure in pushed.gone:  # takes its ledger rows and decision with it
+                tx.delete_records(failure.object_type, [failure.object_id])
             advance(tx, result.as_of)
         if problems:
             tx.add_run_problems(run_id, problems)

@@ -178,11 +178,12 @@ class _Run:
             self.read = read(self.started_at, self.dry_run)
         ev = apply.evaluate(e.store, e.contract, e.terms, self.as_of, self.read.overlay,
                             complete=self.read.complete)
-        pushed = None if self.dry_run else apply.push(
-            e.gateway, ev.patches, e.settings.sync.batch_size)
+        pushed = None if self.dry_run else apply.settle_gone(apply.push(
+            e.gateway, ev.patches, e.settings.sync.batch_size))
         failures = pushed.failures if pushed else []
         status = "partial" if failures else "ok"
-        problems = [*ev.problems, *apply.failure_problems(failures)]
+        problems = [*ev.problems, *apply.failure_problems(failures),
+                    *apply.gone_problems(pushed.gone if pushed else [])]
         written = pushed.counts() if pushed else {}
         counts = self._counts(ev, written, len(failures))
         apply.commit(e.store, self.run_id, ev, pushed, status=status, counts=counts,

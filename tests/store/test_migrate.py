@@ -32,7 +32,7 @@ def _version(url: str) -> list[str]:
 def test_migrate_twice_is_a_no_op_and_keeps_data(store: Store, store_url: str) -> None:
     store.upsert_records([MirrorRecord("deals", "1", {"dealstage": "closedwon"})])
     store.migrate()
-    assert _version(store_url) == ["0001"]
+    assert _version(store_url) == ["0002"]
     assert store.get_records("deals", ["1"])["1"].properties == {"dealstage": "closedwon"}
 
 
@@ -65,7 +65,7 @@ def test_replicas_migrating_together_both_succeed(store_url: str, clock: FakeClo
     for s in stores:
         s.close()
     assert errors == []
-    assert _version(store_url) == ["0001"]
+    assert _version(store_url) == ["0002"]
 
 
 def test_ping(store: Store) -> None:
