@@ -213,6 +213,7 @@ def init(
         f"created {len(report.groups_created)} group(s) and "
         f"{len(report.properties_created)} propert(ies); "
         f"{report.properties_existing} already existed"
+        + (f"; added option(s) {', '.join(report.options_added)}" if report.options_added else "")
     )
 
 
@@ -254,6 +255,10 @@ def sync(
         runtime.close()
         _end_logging()
     _print_report(report, as_json)
+    from sync.engine.apply import RUN_INIT, needs_init
+
+    if needs_init(report.write_failures):
+        typer.echo(f"fix: {RUN_INIT}", err=True)
     if report.status != "ok":
         raise typer.Exit(EXIT_RUN_FAILED)
 

@@ -49,6 +49,8 @@ _KIND = {"companies": "company", "contacts": "contact", "deals": "deal"}
 WRITE_FAILED = "write_failed"
 RECORD_GONE = "record_gone"
 NOT_FOUND = "OBJECT_NOT_FOUND"
+RUN_INIT = "a property lacks an option: run `partner-sync init`, which adds missing options"
+_OPTION_MISSING = "was not one of the allowed options"
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,11 +195,19 @@ def _push_chunk(
 
 
 def failure_problems(failures: Sequence[WriteFailure]) -> list[Problem]:
-    """Write failures as run-log problems (code ``write_failed``)."""
+    """Write failures as run-log problems (code ``write_failed``); a value the portal's
+    property has no option for says to run ``init``."""
     return [
-        Problem(_KIND.get(f.object_type, f.object_type), f.object_id, WRITE_FAILED, f.message)
+        Problem(_KIND.get(f.object_type, f.object_type), f.object_id, WRITE_FAILED,
+                f"{f.message} ({RUN_INIT})" if needs_init([f]) else f.message)
         for f in failures
     ]
+
+
+def needs_init(failures: Sequence[WriteFailure]) -> bool:
+    """Whether a write failed because a property lacks an option of the contract (a portal
+    initialised by an older version): ``init`` adds missing options."""
+    return any(_OPTION_MISSING in f.message or f.category == "INVALID_OPTION" for f in failures)
 
 
 def settle_gone(pushed: Pushed) -> Pushed:

@@ -67,3 +67,25 @@ def test_r7_6_a_write_answered_not_found_drops_the_record(
     assert after.status == "ok"
     assert after.write_failures == []
     assert _ledger_total(engine) == Decimal("140.00")  # Feb..Aug on the remaining deal
+
+
+def test_a_not_found_write_in_a_mixed_batch_drops_only_that_record(
+    sandbox: RunningSandbox, make_engine: EngineFactory
+) -> None:
+    seed = Seed()
+    seed.member("P1", "partner", date(2023, 1, 1), "p1.example.com")
+    prospects = [seed.prospect(d, by="P1", at=date(2024, 1, 10)) for d in ("a.com", "b.com")]
+    deals = [seed.deal(p, date(2024, 2, 1), date(2024, 1, 20)) for p in prospects]
+    for deal in deals:
+        seed.subscription(deal, "100", date(2024, 2, 1))
+    engine = make_engine(seed.dataset())
+    engine.full_sync(as_of=date(2024, 6, 15))
+    _archive(sandbox, "deals", deals[0])
+
+    report = engine.reevaluate(as_of=date(2024, 7, 15))
+
+    assert report.status == "ok", report.write_failures
+    assert [(p.record_id, p.code) for p in report.problems if p.code == "record_gone"] == [
+        (deals[0], "record_gone")]
+    assert value(sandbox.state, "deals", deals[1], C.commission_earned) == "120.00"
+    assert engine.store.ledger_deal_ids() == {deals[1]}
