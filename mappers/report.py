@@ -49,6 +49,8 @@ _RULES = {
     "override_without_reason": "R5.5",
     "unknown_subscription": "R7",
     "subscription_counted_elsewhere": "R7.6",
+    "request_far_ahead": "§0",
+    "close_before_create": "R5",
     "subscription_without_start": "R7.1",
     "subscription_without_mrr": "R7.3",
     "mixed_currencies": "§0",

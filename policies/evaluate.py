@@ -7,7 +7,7 @@ pure (no I/O, no clock), and total: bad input becomes a reason code or a ``Probl
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, timedelta
 
 from config.terms import ProgramTerms
 from policies.compliance import MemberFacts, compliance, gold_deadline, removal_date
@@ -17,6 +17,7 @@ from policies.members import MemberDirectory, capacity_at
 from policies.model import (
     CommissionMonth,
     Company,
+    Deal,
     Member,
     MemberOutput,
     Problem,
@@ -32,7 +33,10 @@ from policies.registration import DomainFacts, VerdictKind, claim_status
 from policies.requests import RequestItem
 from policies.sweep import Sweep, SweepInput, id_key
 
-__all__ = ["evaluate_program"]
+__all__ = ["FAR_AHEAD", "evaluate_program"]
+
+FAR_AHEAD = timedelta(days=366)
+"""A request dated more than this after ``as_of`` is pending and reported ``request_far_ahead``."""
 
 
 def evaluate_program(program: Program, terms: ProgramTerms, as_of: date) -> ProgramResult:
@@ -62,6 +66,7 @@ def evaluate_program(program: Program, terms: ProgramTerms, as_of: date) -> Prog
     )
     for deal in sorted(program.deals, key=lambda d: id_key(d.deal_id)):
         deals.add(deal, sweep.deal_types.get(deal.deal_id), sweep.closes.get(deal.deal_id))
+    problems += _deal_date_problems(program.deals)
     members = _member_outputs(program.members, sweep, deals, terms, as_of, problems)
     registrations = _registration_outputs(requests, sweep, terms, as_of, problems)
     problems = [*directory.problems, *problems, *sweep.problems, *deals.problems]
@@ -113,6 +118,17 @@ def _request_items(
         )
     items.sort(key=lambda i: (i.kind is RecordKind.CONTACT, id_key(i.record_id)))
     return items, problems
+
+
+def _deal_date_problems(deals: Iterable[Deal]) -> list[Problem]:
+    """A close date before the create date is reported; the close date still counts (R5)."""
+    return [
+        Problem("deal", d.deal_id, ProblemCode.CLOSE_BEFORE_CREATE,
+                f"closed {d.close_date.isoformat()}, created {d.create_date.isoformat()}")
+        for d in deals
+        if d.close_date is not None and d.create_date is not None
+        and d.close_date < d.create_date
+    ]
 
 
 def _domain_facts(
@@ -175,6 +191,10 @@ def _registration_outputs(
             )
         else:  # §0: dated after as_of, decided on the day its date is reached
             status, reason = RegistrationStatus.PENDING, str(Reason.REQUESTED_IN_FUTURE)
+            if req.requested_at > as_of + FAR_AHEAD:  # most likely a typo'd year
+                problems.append(Problem(item.kind.value, item.record_id,
+                                        ProblemCode.REQUEST_FAR_AHEAD,
+                                        req.requested_at.isoformat()))
         out[key] = RegistrationOutput(item.kind, item.record_id, status, reason, None, domain, None)
     return out
 

@@ -62,6 +62,8 @@ class ProblemCode(StrEnum):
     MIXED_CURRENCIES = "mixed_currencies"  # §0: no FX, other currencies are left out
     IGNORED_REREGISTRATION = "ignored_reregistration"  # R2.6: no claim to re-register
     IGNORED_DEREGISTRATION = "ignored_deregistration"  # R2.7: no claim to deregister
+    REQUEST_FAR_AHEAD = "request_far_ahead"  # §0: pending, but dated over a year ahead
+    CLOSE_BEFORE_CREATE = "close_before_create"  # R5: the close date counts as written
 
 
 class ComplianceFlag(StrEnum):
