@@ -3,6 +3,7 @@ added (never removed); an initialised portal costs one read per type and no writ
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
@@ -107,3 +108,15 @@ def test_sync_says_to_run_init_when_an_option_is_missing(
     assert "pending" in init.stdout
     assert fixed.exit_code == 0, fixed.output
     assert value(sandbox.state, "companies", prospect, C.registration_status) == "pending"
+
+
+def test_doctor_sends_an_older_portal_to_init(sandbox: RunningSandbox, tmp_path: Path) -> None:
+    sandbox.state.bulk_load(_older_portal())
+
+    result = runner.invoke(app, ["doctor", "--json"], env=_env(sandbox, tmp_path))
+
+    checks = {c["name"]: c for c in json.loads(result.stdout)["checks"]}
+    props = checks["contract properties"]
+    assert "lacks option(s) pending" in props["detail"]
+    assert "partner-sync init" in props["fix"]
+    assert "property types" not in checks
