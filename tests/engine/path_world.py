@@ -43,8 +43,9 @@ offsets = st.integers(min_value=0, max_value=300)
 
 @st.composite
 def programs(draw: st.DrawFn) -> Dataset:
-    """Two members, a few requests, deals and subscriptions; any fact may lie in the future
-    of some evaluation date: requests, closes, paperwork, exits."""
+    """Two members, a few requests (some with re- or deregistration dates), deals (some
+    shared) and subscriptions; any fact may lie in the future of some evaluation date:
+    requests, shared deals' creation, closes, paperwork, exits."""
     seed = Seed()
     paperwork = draw(st.one_of(st.none(), offsets))
     exit_at = draw(st.one_of(st.none(), offsets))
@@ -58,12 +59,18 @@ def programs(draw: st.DrawFn) -> Dataset:
     prospects: list[str] = []
     for i in range(draw(st.integers(1, 3))):
         by = draw(st.sampled_from(["P1", "P2"]))
-        prospects.append(seed.prospect(f"d{i}.com", by=by, at=day(draw(offsets))))
+        later: dict[str, str] = {}
+        for name in (C.reregistration_requested_at, C.deregistration_requested_at):
+            if draw(st.integers(0, 3)) == 0:
+                later[name] = day(draw(offsets)).isoformat()
+        prospects.append(seed.prospect(f"d{i}.com", by=by, at=day(draw(offsets)), **later))
     subs: list[str] = []
     for _ in range(draw(st.integers(0, 3))):
         company = draw(st.sampled_from(prospects))
         close = draw(st.one_of(st.none(), offsets))
-        deal = seed.deal(company, day(close) if close is not None else None, D0)
+        shared = draw(st.sampled_from([{}, {C.shared_by: "P1"}, {C.shared_by: "P2"}]))
+        created = day(draw(st.integers(0, 120)))
+        deal = seed.deal(company, day(close) if close is not None else None, created, **shared)
         if subs and draw(st.booleans()):  # R7.6: a subscription on two deals
             seed.links.append(SeedAssociation("deals", deal, "subscriptions", subs[-1]))
         else:
