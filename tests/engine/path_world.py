@@ -80,10 +80,13 @@ def programs(draw: st.DrawFn) -> Dataset:
 
 
 @st.composite
-def ascending_dates(draw: st.DrawFn) -> list[date]:
-    """One to three evaluation dates, strictly ascending, across the facts' range."""
+def ascending_dates(draw: st.DrawFn) -> list[tuple[date, str]]:
+    """One to three evaluation dates, strictly ascending, across the facts' range, each with
+    the kind of run taken at it (the first is a full sync: a new store has no checkpoint)."""
     picked = draw(st.lists(st.integers(0, 330), min_size=1, max_size=3, unique=True))
-    return [day(o) for o in sorted(picked)]
+    kinds = ["full", *(draw(st.sampled_from(["full", "incremental", "reevaluate"]))
+                       for _ in picked[1:])]
+    return [(day(o), k) for o, k in zip(sorted(picked), kinds, strict=True)]
 
 
 @dataclass
@@ -91,8 +94,11 @@ class World:
     sandbox: RunningSandbox
     engine: SyncEngine
 
-    def sync(self, as_of: date) -> None:
-        report = self.engine.full_sync(as_of=as_of)
+    def sync(self, as_of: date, kind: str = "full") -> None:
+        """A writing run at ``as_of``: ``full``, ``incremental`` or ``reevaluate``."""
+        runs = {"full": self.engine.full_sync, "incremental": self.engine.incremental_sync,
+                "reevaluate": self.engine.reevaluate}
+        report = runs[kind](as_of=as_of)
         assert report.status == "ok", report.write_failures
 
     def snapshot(self) -> dict[str, Any]:

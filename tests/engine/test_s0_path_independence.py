@@ -1,7 +1,8 @@
 """§0 and DESIGN.md "Time only moves forward" as a tested invariant, through the real engine,
-store and sandbox: syncing at ascending dates d1 < ... < dn leaves exactly the outputs,
-decisions and ledger of one fresh sync at dn (generated programs with future-dated requests,
-closes, paperwork and exits, and subscriptions on two deals)."""
+store and sandbox: syncing (full, incremental or re-evaluation runs) at ascending dates
+d1 < ... < dn leaves exactly the outputs, decisions and ledger of one fresh sync at dn
+(generated programs with future-dated requests, closes, paperwork and exits, re- and
+deregistrations, shared deals, and subscriptions on two deals)."""
 
 from __future__ import annotations
 
@@ -50,15 +51,16 @@ def pair() -> Iterator[list[RunningSandbox]]:
 
 
 def _check(
-    pair: list[RunningSandbox], dataset: Dataset, dates: list[date], tmp: Path, dsn: str | None
+    pair: list[RunningSandbox], dataset: Dataset, dates: list[tuple[date, str]], tmp: Path,
+    dsn: str | None,
 ) -> None:
     tag = uuid.uuid4().hex[:8]
     with _maybe_pg(dsn) as stepped_url, _maybe_pg(dsn) as fresh_url, \
             world(pair[0], dataset, stepped_url, tmp / f"stepped-{tag}.db") as stepped, \
             world(pair[1], dataset, fresh_url, tmp / f"fresh-{tag}.db") as fresh:
-        for as_of in dates:
-            stepped.sync(as_of)
-        fresh.sync(dates[-1])
+        for as_of, kind in dates:
+            stepped.sync(as_of, kind)
+        fresh.sync(dates[-1][0])
         got, want = stepped.snapshot(), fresh.snapshot()
     assert got["outputs"] == want["outputs"]
     assert got["decisions"] == want["decisions"]
@@ -78,7 +80,7 @@ def _maybe_pg(dsn: str | None) -> Iterator[str | None]:
 @BOUNDED
 @given(dataset=programs(), dates=ascending_dates())
 def test_s0_ascending_dates_equal_one_fresh_run_sqlite(
-    pair: list[RunningSandbox], dataset: Dataset, dates: list[date], tmp_path: Path
+    pair: list[RunningSandbox], dataset: Dataset, dates: list[tuple[date, str]], tmp_path: Path
 ) -> None:
     _check(pair, dataset, dates, tmp_path, None)
 
@@ -89,7 +91,7 @@ def test_s0_ascending_dates_equal_one_fresh_run_sqlite(
 @settings(BOUNDED, max_examples=3)
 @given(dataset=programs(), dates=ascending_dates())
 def test_s0_ascending_dates_equal_one_fresh_run_postgres(
-    pair: list[RunningSandbox], dataset: Dataset, dates: list[date], tmp_path: Path
+    pair: list[RunningSandbox], dataset: Dataset, dates: list[tuple[date, str]], tmp_path: Path
 ) -> None:
     assert PG_DSN is not None
     _check(pair, dataset, dates, tmp_path, PG_DSN)
