@@ -24,9 +24,9 @@ class ClockWentBack(SyncError):
 
     def __init__(self, as_of: date, committed: date) -> None:
         super().__init__(
-            f"--as-of {as_of.isoformat()} is earlier than {committed.isoformat()}, the latest "
-            "date this store has committed; time only moves forward, so nothing was read or "
-            "written (a --dry-run previews any date)",
+            f"evaluation date {as_of.isoformat()} is earlier than {committed.isoformat()}, the "
+            "latest date this store has committed; time only moves forward, so nothing was "
+            "read or written (a --dry-run previews any date)",
             "internal",
         )
         self.as_of = as_of
