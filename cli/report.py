@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy.exc import SQLAlchemyError
 
 from cli.output import ExitCode, fail, progress
+from cli.startup import require_store_folder
 from config.settings import Settings
 from sync.clock import SystemClock
 from sync.statements import build_statement, member_codes, write_statement
@@ -48,6 +49,13 @@ def run_report(
         fail(f"--format {fmt!r} is not csv, json or both", "use --format csv|json|both",
              ExitCode.USAGE, as_json=as_json)
     day = _as_of(as_of, as_json)
+    require_store_folder(settings, as_json=as_json)
+    path = settings.store.sqlite_path()
+    if path is not None and not path.exists():
+        fail(f"PARTNER_SYNC_STORE__URL: the SQLite file {path} does not exist yet",
+             "run `partner-sync init` and `partner-sync sync` first, or point "
+             "PARTNER_SYNC_STORE__URL at the store `serve` uses", ExitCode.USAGE,
+             as_json=as_json)
     store = Store.from_url(settings.store.url)
     try:
         codes = member_codes(store)

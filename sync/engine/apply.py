@@ -22,7 +22,7 @@ run log entry only.
 from __future__ import annotations
 
 import gc
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -38,7 +38,7 @@ from sync.engine.mirror import from_mirror, to_mirror, with_properties
 from sync.engine.properties import OBJECT_TYPES, OUTPUT_TYPES
 from sync.engine.report import WriteFailure
 from sync.gateway import AuthError, Gateway, HubSpotError
-from sync.store import OutputChange, Store
+from sync.store import Fence, OutputChange, Store
 
 __all__ = [
     "Evaluation", "Pushed", "commit", "decisions_up_to", "evaluate", "evaluate_paused_gc", "push",
@@ -160,13 +160,22 @@ def decisions_up_to(
     return {k: d for k, d in decisions.items() if d.requested_at <= as_of and is_decision(d)}
 
 
-def push(gateway: Gateway, patches: Sequence[Patch], batch_size: int = 100) -> Pushed:
-    """Write ``patches`` (see module). Raises ``AuthError`` when the token is refused."""
+def push(
+    gateway: Gateway, patches: Sequence[Patch], batch_size: int = 100,
+    *, before_chunk: Callable[[], None] | None = None,
+) -> Pushed:
+    """Write ``patches`` (see module). Raises ``AuthError`` when the token is refused.
+
+    ``before_chunk`` runs before each batch call; what it raises stops the push (a run that
+    lost its lock writes no further chunk).
+    """
     written: list[Patch] = []
     failures: list[WriteFailure] = []
     for object_type in sorted({p.object_type for p in patches}):
         of_type = [p for p in patches if p.object_type == object_type]
         for start in range(0, len(of_type), batch_size):
+            if before_chunk is not None:
+                before_chunk()
             chunk = of_type[start:start + batch_size]
             ok, failed = _push_chunk(gateway, object_type, chunk)
             written += ok
@@ -241,9 +250,16 @@ def commit(
     counts: Mapping[str, Mapping[str, int]],
     checkpoints: Mapping[str, str],
     problems: Sequence[Problem],
+    fence: Fence | None = None,
 ) -> None:
-    """One transaction (see module). ``pushed`` None: a dry run, only the run log is written."""
+    """One transaction (see module). ``pushed`` None: a dry run, only the run log is written.
+
+    ``fence``: the sync lock the run holds, checked first inside the transaction; a run that
+    lost it commits nothing (``LockLost``).
+    """
     with store.transaction() as tx:
+        if fence is not None:
+            tx.check_fence(fence)
         if pushed is not None:
             result = evaluation.result
             stored = tx.load_decisions()

@@ -5,7 +5,7 @@ left the mirror; both are removed first (the next writing run rebuilds the ledge
 mirrored deal from the rules, so nothing is lost).
 
 Revision ID: 0002
-Revises: 0001
+Revises: 0003
 Create Date: 2026-12-07
 """
 
@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0002"
-down_revision: str | None = "0001"
+down_revision: str | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
