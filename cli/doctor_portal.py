@@ -86,8 +86,10 @@ def _reachable(gateway: Gateway, base_url: str) -> Check | None:
         return Check("token", "fail", str(exc), FIX_TOKEN, ExitCode.AUTH)
     except TransientError as exc:
         if exc.status is None or exc.status >= 500:
-            return Check("portal", "fail", f"cannot reach {base_url}: {exc}", FIX_UNREACHABLE,
-                         ExitCode.UNREACHABLE)
+            # A transport error already names the host and the URL called.
+            detail = str(exc) if str(exc).startswith("cannot reach ") else \
+                f"cannot reach {base_url}: {exc}"
+            return Check("portal", "fail", detail, FIX_UNREACHABLE, ExitCode.UNREACHABLE)
     except HubSpotError:
         return None  # other answers mean it is there; the probes below say more
     return None
@@ -142,8 +144,10 @@ def _property_checks(gateway: Gateway, settings: Settings) -> list[Check]:
         if contract.group_name not in {g.get("name") for g in groups.get("results", ())}:
             groupless.append(object_type)
         for spec in (s for s in specs if s.object_type == object_type):
-            problems = _property_problems(spec, found.get(spec.name))
-            (missing if found.get(spec.name) is None else wrong).extend(problems)
+            held = found.get(spec.name)
+            # a missing property or option is init's to add; a wrong type is not
+            init_fixes = held is None or held.get("type") == spec.type
+            (missing if init_fixes else wrong).extend(_property_problems(spec, held))
     checks: list[Check] = []
     if groupless:
         checks.append(Check("property group", "fail",
@@ -166,8 +170,9 @@ def _property_checks(gateway: Gateway, settings: Settings) -> list[Check]:
 
 
 def _int(headers: Mapping[str, str], name: str) -> int | None:
-    raw = headers.get(name)
-    return int(raw) if raw is not None and raw.strip().isdigit() else None
+    raw = (headers.get(name) or "").strip()
+    # ASCII digits only: "²".isdigit() is True but int() refuses it.
+    return int(raw) if raw.isascii() and raw.isdigit() else None
 
 
 def rate_limit_check(tap: HeaderTap, configured_per_10s: int) -> Check:

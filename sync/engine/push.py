@@ -13,16 +13,18 @@ HubSpot's error-handling docs). So:
   culprit, so it is split again without being sent whole first.
 
 A call that fails for any other reason (an outage after the gateway's retries) fails its chunk
-only; an ``AuthError`` stops the push.
+only; an ``AuthError`` stops the push, and so does whatever ``before_chunk`` raises (it runs
+before each chunk: a run that lost its lock writes no further chunk).
 """
 
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from mappers import Patch
+from mappers.outbound import ObjectKey
 from sync.engine.report import WriteFailure
 from sync.gateway import ActionKind, AuthError, BatchResult, Gateway, HubSpotError
 
@@ -43,27 +45,35 @@ class _Input:
 
 @dataclass(slots=True)
 class Outcome:
-    """What a push did: patches written, records refused, and the batch calls it took."""
+    """What a push did: patches written, records refused, the batch calls it took, and the
+    last-modified time HubSpot gave each written record (its answer's ``updatedAt``)."""
 
     written: list[Patch] = field(default_factory=list)
     failures: list[WriteFailure] = field(default_factory=list)
     calls: int = 0
+    stamps: dict[ObjectKey, str] = field(default_factory=dict)
     refused_whole: bool = False  # some input of it was refused by a whole-call 400/404/409
 
     def extend(self, other: Outcome) -> None:
         self.written += other.written
         self.failures += other.failures
         self.calls += other.calls
+        self.stamps.update(other.stamps)
         self.refused_whole = self.refused_whole or other.refused_whole
 
 
-def push_patches(gateway: Gateway, patches: Sequence[Patch], batch_size: int = 100) -> Outcome:
+def push_patches(
+    gateway: Gateway, patches: Sequence[Patch], batch_size: int = 100,
+    *, before_chunk: Callable[[], None] | None = None,
+) -> Outcome:
     """Write ``patches`` per object type in chunks of ``batch_size`` (see module)."""
     outcome = Outcome()
     for object_type in sorted({p.object_type for p in patches}):
         of_type = [_Input(p, secrets.token_hex(6)) for p in patches
                    if p.object_type == object_type]
         for start in range(0, len(of_type), batch_size):
+            if before_chunk is not None:
+                before_chunk()
             chunk = of_type[start:start + batch_size]
             outcome.extend(_write(gateway, object_type, chunk, None))
     return outcome
@@ -112,7 +122,8 @@ def _mapped(object_type: str, chunk: list[_Input], result: BatchResult) -> Outco
     by_trace = {t: (e.message, e.category) for e in result.errors for t in e.trace_ids}
     by_id = {i: (e.message, e.category) for e in result.errors for i in e.ids}
     done = {r.id for r in result.succeeded}
-    out = Outcome(calls=1)
+    stamps = {(object_type, r.id): r.updated_at for r in result.succeeded if r.updated_at}
+    out = Outcome(calls=1, stamps=stamps)
     for item in chunk:
         record_id = item.patch.object_id
         reason = by_trace.get(item.trace_id) or by_id.get(record_id)

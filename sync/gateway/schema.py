@@ -7,7 +7,7 @@ which is what makes ``init`` idempotent and these creates safe to retry.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from functools import partial
 from typing import Any
 
@@ -23,6 +23,9 @@ PROPERTIES = "GET /crm/v3/properties/{type}"
 CREATE_PROPERTY = "POST /crm/v3/properties/{type}"
 CREATE_GROUP = "POST /crm/v3/properties/{type}/groups"
 OWNERS = "GET /crm/v3/owners"
+BATCH_CREATE_PROPERTIES = "POST /crm/v3/properties/{type}/batch/create"
+UPDATE_PROPERTY = "PATCH /crm/v3/properties/{type}/{name}"
+ACCOUNT_DETAILS = "GET /account-info/v3/details"
 ASSOC_CREATE = "PUT /crm/v4/objects/{type}/{id}/associations/{toType}/{toId}"
 PROBE_LIST = "GET /crm/v3/objects/{type}"
 PROBE_UPDATE = "POST /crm/v3/objects/{type}/batch/update"
@@ -76,6 +79,29 @@ class SchemaOps(GatewayCore):
         )
         return self._create(CREATE_PROPERTY, send)
 
+    def create_properties(
+        self, object_type: str, definitions: Sequence[Mapping[str, Any]]
+    ) -> tuple[list[str], list[dict[str, Any]]]:
+        """Create properties with the batch endpoint (up to 100 per call): the names created,
+        and HubSpot's error entries (a 207) for the others (one that exists: a 409 entry)."""
+        created: list[str] = []
+        errors: list[dict[str, Any]] = []
+        for start in range(0, len(definitions), 100):
+            body = {"inputs": [dict(d) for d in definitions[start:start + 100]]}
+            send = partial(self.properties_batch.create, object_type, body,
+                           _preload_content=False)
+            data = self.call(BATCH_CREATE_PROPERTIES, send)
+            created += [str(r.get("name")) for r in data.get("results", ())]
+            errors += list(data.get("errors", ()))
+        return created, errors
+
+    def update_property(self, object_type: str, name: str, changes: Mapping[str, Any]) -> None:
+        """Partly update a property definition (PATCH): the fields given replace HubSpot's;
+        ``options`` replaces the whole option list."""
+        send = partial(self.properties_core.update, object_type, name, dict(changes),
+                       _preload_content=False)
+        self.call(UPDATE_PROPERTY, send)
+
     def _create(self, endpoint: str, send: Callable[[], Any]) -> bool:
         try:
             self.call(endpoint, send)
@@ -96,6 +122,21 @@ class SchemaOps(GatewayCore):
             after = pager.advance(data.get("paging"))
             if after is None:
                 return owners
+
+    def portal_id(self) -> int:
+        """The id of the portal the token belongs to (``portalId`` of the account details).
+
+        The SDK has no account-info API, so the request is built by one of its generated
+        clients (same auth, transport, pacing and error translation as every other call).
+        """
+        client = self.owners.api_client
+        send = partial(client.call_api, "/account-info/v3/details", "GET",
+                       header_params={"Accept": "application/json"},
+                       auth_settings=["oauth2"], _preload_content=False)
+        portal = self.call(ACCOUNT_DETAILS, send).get("portalId")
+        if isinstance(portal, bool) or not isinstance(portal, int):
+            raise HubSpotError(f"{ACCOUNT_DETAILS} answered no portalId", endpoint=ACCOUNT_DETAILS)
+        return portal
 
     def create_association(
         self,
