@@ -22,12 +22,11 @@ from starlette.routing import Route
 from config.settings import Settings
 from sync.clock import Clock, SystemClock
 from sync.ports import SyncRunner
-from sync.scheduler import SyncScheduler
 from sync.store import Store
 from webhooks.admin import AdminApi
+from webhooks.background import SchedulerHandle, WorkerHandle
 from webhooks.health import Health
 from webhooks.inbox_writer import GroupCommitWriter
-from webhooks.loop import WorkerLoop
 from webhooks.metrics import CONTENT_TYPE, InboxCollector, ServeMetrics
 from webhooks.openapi import OPENAPI, docs_html
 from webhooks.receiver import WebhookReceiver
@@ -47,8 +46,8 @@ class ServeParts:
     engine: SyncRunner
     clock: Clock = field(default_factory=SystemClock)
     metrics: ServeMetrics = field(default_factory=ServeMetrics)
-    worker_loop: WorkerLoop | None = None
-    scheduler: SyncScheduler | None = None
+    worker_loop: WorkerHandle | None = None
+    scheduler: SchedulerHandle | None = None
     commit_window_s: float = 0.001
 
 
