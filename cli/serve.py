@@ -75,7 +75,7 @@ def build_parts(
     metrics = ServeMetrics()
     metrics.register(GatewayCollector(runtime.gateway.metrics))
     parts = ServeParts(settings, runtime.store, runtime.engine, clock=clock, metrics=metrics,
-                       commit_window_s=0.001)
+                       commit_window_s=0.0)
     scheduler_on = settings.scheduler.enabled if scheduler is None else scheduler
     if worker and worker_process:
         supervisor = WorkerSupervisor(

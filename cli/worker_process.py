@@ -5,8 +5,9 @@ they would hold the GIL while webhook requests wait. So ``serve`` runs them in a
 (``spawn``: nothing of the parent's threads or connections is inherited) that builds its own
 runtime from the same settings, and keeps the receiver alone with the event loop.
 
-Parent and child share three things: a wake event (set after each inbox commit, so a deal close
-reaches the worker within milliseconds), a stop event (graceful stop: the pass or job under way
+Parent and child share three things: a wake pipe (a byte written after each inbox commit, so a
+deal close reaches the worker within milliseconds; the write never blocks the inbox writer: a
+full pipe already means "wake up"), a stop event (graceful stop: the pass or job under way
 finishes), and a queue of small reports (pass results, finished runs, the scheduler's next fire
 times) that the parent turns into its metrics and ``/readyz`` answers. The supervisor restarts a
 child that died (backoff from ``restart_delay_s`` doubling to ``max_restart_delay_s``); rows it
@@ -15,14 +16,17 @@ had claimed come back when their lease runs out.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing
+import os
 import queue
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from multiprocessing.connection import Connection
 from typing import Any, Protocol
 
 from config.settings import Settings
@@ -123,7 +127,7 @@ def build_worker(settings: Settings, scheduler: bool, retry: RedeliveryPolicy | 
 
 
 def _child_main(factory: WorkerFactory, settings: Settings, scheduler: bool,
-                retry: RedeliveryPolicy | None, wake: Any, stop: Any, reports: Any) -> None:
+                retry: RedeliveryPolicy | None, wake: Connection, stop: Any, reports: Any) -> None:
     """The child process: build, start, forward wakes until told to stop, stop gracefully."""
     from sync.logs import configure_logging
 
@@ -135,8 +139,8 @@ def _child_main(factory: WorkerFactory, settings: Settings, scheduler: bool,
     last_jobs = 0.0
     try:
         while not stop.is_set():
-            if wake.wait(0.25):
-                wake.clear()
+            if wake.poll(0.25):
+                os.read(wake.fileno(), 4096)
                 parts.loop.wake()
             if parts.scheduler is not None and time.monotonic() - last_jobs > _JOBS_EVERY_S:
                 reports.put(("jobs", parts.scheduler.jobs()))
@@ -177,7 +181,8 @@ class WorkerSupervisor:
         self._max_restart_delay_s = max_restart_delay_s
         self._stop_timeout_s = stop_timeout_s
         self._ctx = multiprocessing.get_context("spawn")
-        self._wake = self._ctx.Event()
+        self._wake_in, self._wake_out = self._ctx.Pipe(duplex=False)
+        os.set_blocking(self._wake_out.fileno(), False)
         self._stop = self._ctx.Event()
         self._process: Any = None
         self._reports: Any = None
@@ -206,7 +211,8 @@ class WorkerSupervisor:
         self._monitor.start()
 
     def wake(self) -> None:
-        self._wake.set()
+        with contextlib.suppress(BlockingIOError):  # full: wakes the child has not read yet
+            os.write(self._wake_out.fileno(), b"w")
 
     def stop(self) -> None:
         """Ask the child to finish its pass or job and exit; kill it if it does not in time."""
@@ -229,7 +235,7 @@ class WorkerSupervisor:
         self._reports = self._ctx.Queue()
         self._process = self._ctx.Process(
             target=_child_main, name="partner-sync-worker", daemon=True,
-            args=(self._factory, self._settings, self._scheduler, self._retry, self._wake,
+            args=(self._factory, self._settings, self._scheduler, self._retry, self._wake_in,
                   self._stop, self._reports),
         )
         self._process.start()

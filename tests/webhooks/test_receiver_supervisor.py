@@ -1,0 +1,63 @@
+"""serve's worker process: its reports reach the receiver's metrics; a dead one is restarted."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from collections.abc import Callable
+from typing import Any
+
+from cli.worker_process import ChildParts, WorkerSupervisor
+from config.settings import Settings
+from webhooks.worker import PassResult, RedeliveryPolicy
+
+
+class ReportingLoop:
+    """Reports one pass on start and on every wake, like ``WorkerLoop`` after a pass."""
+
+    def __init__(self, report: Callable[[object], None]) -> None:
+        self._report = report
+
+    def start(self) -> None:
+        self._report(PassResult(claimed=1, done=1))
+
+    def stop(self) -> None:
+        pass
+
+    def wake(self) -> None:
+        self._report(PassResult(claimed=2, done=2))
+
+
+def reporting_worker(settings: Settings, scheduler: bool, retry: RedeliveryPolicy | None,
+                     report: Any) -> ChildParts:
+    return ChildParts(ReportingLoop(report), None, lambda: None)
+
+
+def _until(check: Callable[[], bool], timeout_s: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not check():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.02)
+
+
+def test_passes_are_reported_wakes_arrive_and_a_killed_worker_comes_back() -> None:
+    passes: list[PassResult] = []
+    supervisor = WorkerSupervisor(Settings(), scheduler=False, on_pass=passes.append,
+                                  factory=reporting_worker, restart_delay_s=0.05)
+    supervisor.start()
+    try:
+        _until(lambda: len(passes) == 1)
+        supervisor.wake()
+        _until(lambda: len(passes) == 2)
+        assert [p.claimed for p in passes] == [1, 2]
+
+        first = supervisor.pid
+        assert first is not None
+        os.kill(first, signal.SIGKILL)
+        _until(lambda: supervisor.restarts == 1 and supervisor.alive)
+        assert supervisor.pid != first
+        _until(lambda: len(passes) == 3)  # the new child started and reported
+    finally:
+        supervisor.stop()
+    assert not supervisor.alive
