@@ -33,6 +33,7 @@ from config.settings import Settings
 from sync.clock import Clock, SystemClock
 from sync.gateway import GatewayCollector
 from sync.scheduler import SyncScheduler, job_specs, purge_tick
+from sync.store import Store
 from webhooks.app import ServeParts, create_app
 from webhooks.loop import WorkerLoop
 from webhooks.metrics import ServeMetrics
@@ -64,17 +65,20 @@ def build_parts(
     retry: RedeliveryPolicy | None = None,
     worker_process: bool = False,
     worker_factory: WorkerFactory = build_worker,
+    receiver_store: Store | None = None,
 ) -> ServeParts:
     """The app's parts. ``scheduler`` defaults to ``settings.scheduler.enabled``.
 
     With ``worker_process`` the worker and the scheduler run in a supervised child process
     built by ``worker_factory`` from the runtime's settings (``clock`` then only serves the
-    receiver: the child reads the system clock).
+    receiver: the child reads the system clock). ``receiver_store`` (default: the runtime's)
+    is the store the app queues, reports health and answers the admin API with.
     """
     settings, clock = runtime.settings, clock or SystemClock()
     metrics = ServeMetrics()
     metrics.register(GatewayCollector(runtime.gateway.metrics))
-    parts = ServeParts(settings, runtime.store, runtime.engine, clock=clock, metrics=metrics,
+    parts = ServeParts(settings, receiver_store or runtime.store, runtime.engine, clock=clock,
+                       metrics=metrics,
                        commit_window_s=0.0)
     scheduler_on = settings.scheduler.enabled if scheduler is None else scheduler
     if worker and worker_process:
@@ -133,11 +137,31 @@ def serve(
         log.warning("PARTNER_SYNC_WEBHOOKS__CLIENT_SECRET is not set: webhooks answer 503")
     if settings.admin.token is None:
         log.warning("PARTNER_SYNC_ADMIN__TOKEN is not set: the admin API refuses every call")
+    # The receiver's commits never checkpoint the SQLite log (that copies and syncs megabytes
+    # while requests wait); a thread of its own does, every second.
+    receiver_store = Store.from_url(settings.store.url, wal_autocheckpoint=False)
+    stop = threading.Event()
+    checkpoints = threading.Thread(target=_checkpoint_every, args=(receiver_store, stop, 1.0),
+                                   name="wal-checkpoint", daemon=True)
     try:
-        parts = build_parts(runtime, worker=worker, worker_process=worker_process)
+        parts = build_parts(runtime, worker=worker, worker_process=worker_process,
+                            receiver_store=receiver_store)
+        checkpoints.start()
         uvicorn.Server(_config(parts, host, port, stack)).run()
     finally:
+        stop.set()
+        if checkpoints.is_alive():
+            checkpoints.join(10)
+        receiver_store.close()
         runtime.close()
+
+
+def _checkpoint_every(store: Store, stop: threading.Event, every_s: float) -> None:
+    while not stop.wait(every_s):
+        try:
+            store.checkpoint()
+        except Exception:  # the store is down: /readyz says so; try again next time
+            log.warning("WAL checkpoint failed", exc_info=True)
 
 
 class ServerThread:

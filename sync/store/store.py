@@ -56,12 +56,13 @@ class Store(_DataOps):
         self._locks = LockManager(engine, clock)
 
     @classmethod
-    def from_url(cls, url: str, clock: Clock = utc_now) -> Store:
+    def from_url(cls, url: str, clock: Clock = utc_now, *, wal_autocheckpoint: bool = True
+                 ) -> Store:
         """A store for ``sqlite:///path.db`` or ``postgresql+psycopg://user@host/db``.
 
-        Call ``migrate()`` before first use.
+        Call ``migrate()`` before first use. ``wal_autocheckpoint``: see ``make_engine``.
         """
-        return cls(make_engine(url), clock)
+        return cls(make_engine(url, wal_autocheckpoint=wal_autocheckpoint), clock)
 
     @property
     def dialect(self) -> str:
@@ -81,6 +82,16 @@ class Store(_DataOps):
         except SQLAlchemyError:
             return False
         return True
+
+    def checkpoint(self) -> None:
+        """SQLite: copy the write-ahead log into the database as far as readers allow
+        (``PASSIVE``: waits for no one, blocks no writer). PostgreSQL: nothing to do."""
+        if self._dialect == "sqlite":
+            with self._engine.connect() as conn:
+                # On the driver's connection: outside any transaction, which would stop it.
+                driver = conn.connection.driver_connection
+                assert driver is not None
+                driver.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
 
     def close(self) -> None:
         """Release held locks and every pooled connection."""
