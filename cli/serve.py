@@ -37,6 +37,7 @@ from sync.store import Store
 from webhooks.app import ServeParts, create_app
 from webhooks.loop import WorkerLoop
 from webhooks.metrics import ServeMetrics
+from webhooks.triage import Triage
 from webhooks.worker import InboxWorker, RedeliveryPolicy
 
 __all__ = ["ServerStack", "ServerThread", "build_parts", "output_properties", "serve"]
@@ -66,13 +67,15 @@ def build_parts(
     worker_process: bool = False,
     worker_factory: WorkerFactory = build_worker,
     receiver_store: Store | None = None,
+    triage: bool = True,
 ) -> ServeParts:
     """The app's parts. ``scheduler`` defaults to ``settings.scheduler.enabled``.
 
     With ``worker_process`` the worker and the scheduler run in a supervised child process
     built by ``worker_factory`` from the runtime's settings (``clock`` then only serves the
     receiver: the child reads the system clock). ``receiver_store`` (default: the runtime's)
-    is the store the app queues, reports health and answers the admin API with.
+    is the store the app queues, reports health and answers the admin API with. ``triage``:
+    events that need no work are queued as done on arrival (``webhooks.triage``).
     """
     settings, clock = runtime.settings, clock or SystemClock()
     metrics = ServeMetrics()
@@ -81,6 +84,9 @@ def build_parts(
                        metrics=metrics,
                        commit_window_s=0.0)
     scheduler_on = settings.scheduler.enabled if scheduler is None else scheduler
+    if triage:
+        parts.triage = Triage.of(settings.contract(), output_properties(settings),
+                                 settings.webhooks.app_id)
     if worker and worker_process:
         supervisor = WorkerSupervisor(
             settings, scheduler=scheduler_on, retry=retry, on_pass=metrics.observe_pass,

@@ -30,6 +30,7 @@ from webhooks.inbox_writer import GroupCommitWriter
 from webhooks.metrics import CONTENT_TYPE, InboxCollector, ServeMetrics
 from webhooks.openapi import OPENAPI, docs_html
 from webhooks.receiver import WebhookReceiver
+from webhooks.triage import Triage
 
 __all__ = ["ServeParts", "create_app"]
 
@@ -49,6 +50,7 @@ class ServeParts:
     worker_loop: WorkerHandle | None = None
     scheduler: SchedulerHandle | None = None
     commit_window_s: float = 0.001
+    triage: Triage | None = None
 
 
 def _stale_after_s(parts: ServeParts) -> float:
@@ -74,7 +76,8 @@ def _writer(parts: ServeParts) -> GroupCommitWriter:
 def create_app(parts: ServeParts) -> Starlette:
     """The ASGI app. ``app.state.writer`` is its inbox writer (started by the lifespan)."""
     writer = _writer(parts)
-    receiver = WebhookReceiver(parts.settings.webhooks, writer, parts.metrics, parts.clock)
+    receiver = WebhookReceiver(parts.settings.webhooks, writer, parts.metrics, parts.clock,
+                               parts.triage)
     token = parts.settings.admin.token
     admin = AdminApi(parts.engine, parts.store, token.get_secret_value() if token else None,
                      observe_run=parts.metrics.observe_run)

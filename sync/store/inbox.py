@@ -54,11 +54,11 @@ def _event_row(e: InboxEvent, now: datetime) -> dict[str, Any]:
         "object_type": e.object_type,
         "object_id": e.object_id,
         "received_at": e.received_at or now,
-        "status": PENDING if e.dead_reason is None else DEAD,
+        "status": DEAD if e.dead_reason is not None else DONE if e.settled else PENDING,
         "attempts": 0,
         "next_attempt_at": now,
         "last_error": e.dead_reason,
-        "finished_at": None if e.dead_reason is None else now,
+        "finished_at": now if e.dead_reason is not None or e.settled else None,
     }
 
 
