@@ -16,8 +16,9 @@ Inbox rows are counted before and after each serve run: the new rows must cover 
 acknowledged (204) and exceed them by at most the events of requests wrk cut off in flight at
 the end of the run (sent, never answered).
 
-``--levers`` also measures serve as it was (worker on a thread, asyncio + h11), and each lever
-alone, on SQLite.
+``--levers`` also measures, on SQLite, this code with the worker on a thread and/or asyncio + h11
+(each lever alone); ``--before-tree DIR`` measures the code of another checkout (the code before
+this work) the way it shipped, first.
 """
 
 from __future__ import annotations
@@ -57,6 +58,7 @@ class Variant:
     loop: str
     http: str
     worker_process: bool
+    tree: str | None = None  # another checkout's code (``--before-tree``), run as it shipped
 
     @property
     def cli(self) -> bool:
@@ -66,7 +68,7 @@ class Variant:
 
 SHIPPED = Variant("serve (worker process, uvloop + httptools)", "auto", "auto", True)
 LEVERS = (
-    Variant("before: worker thread, asyncio + h11", "asyncio", "h11", False),
+    Variant("worker thread, asyncio + h11", "asyncio", "h11", False),
     Variant("uvicorn[standard] only: worker thread, uvloop + httptools", "auto", "auto", False),
     Variant("worker process only: asyncio + h11", "asyncio", "h11", True),
 )
@@ -123,7 +125,20 @@ def _env(store_url: str, sandbox_url: str, port: int) -> dict[str, str]:
     }
 
 
+# The serve process exactly as the code before this work ran it (no stack options then; uvloop
+# and httptools were not installed, so uvicorn ran asyncio and h11).
+_BEFORE = ("import sys, uvicorn; from config.settings import Settings; "
+           "from cli.runtime import build_runtime; from cli.serve import build_parts; "
+           "from webhooks.app import create_app; from sync.logs import configure_logging; "
+           "s = Settings(); configure_logging(s); r = build_runtime(s); "
+           "uvicorn.run(create_app(build_parts(r)), host='127.0.0.1', port=int(sys.argv[1]), "
+           "loop='asyncio', http='h11', access_log=False, log_level='warning', "
+           "timeout_graceful_shutdown=30)")
+
+
 def _serve_command(variant: Variant, port: int) -> list[str]:
+    if variant.tree is not None:
+        return [sys.executable, "-c", _BEFORE, str(port)]
     if variant.cli:
         return [*_cli(), "serve", "--port", str(port)]
     return [sys.executable, "-m", "bench.bench_webhooks", "--serve-variant", str(port),
@@ -221,8 +236,10 @@ def _bench_variant(variant: Variant, store_url: str, sandbox_url: str, bare_url:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     runs = []
-    with _process(_serve_command(variant, port), url + "/healthz",
-                  _env(store_url, sandbox_url, port)):
+    env = _env(store_url, sandbox_url, port)
+    if variant.tree is not None:
+        env["PYTHONPATH"] = variant.tree
+    with _process(_serve_command(variant, port), url + "/healthz", env):
         time.sleep(2)  # the worker process starts and settles
         for events in SHAPES:
             bare = _bare_run(bare_url, tmp, deal_ids, events, duration_s)
@@ -270,7 +287,12 @@ def _bench(args: argparse.Namespace, tmp: Path) -> list[dict[str, Any]]:
         with _process([sys.executable, "-m", "bench.bench_webhooks", "--bare", str(bare_port)],
                       bare_url + "/", dict(os.environ)):
             for kind in args.stores.split(","):
-                variants = (*LEVERS, SHIPPED) if args.levers and kind == "sqlite" else (SHIPPED,)
+                variants: tuple[Variant, ...] = (SHIPPED,)
+                if args.levers and kind == "sqlite":
+                    variants = (*LEVERS, SHIPPED)
+                if args.before_tree and kind == "sqlite":
+                    variants = (Variant("code before this work (worker thread, asyncio + h11)",
+                                        "asyncio", "h11", False, args.before_tree), *variants)
                 for variant in variants:
                     folder = tmp / f"{kind}-{len(runs)}"
                     folder.mkdir()
@@ -281,7 +303,8 @@ def _bench(args: argparse.Namespace, tmp: Path) -> list[dict[str, Any]]:
     return runs
 
 
-def _run_server(port: int, loop: str, http: str, worker: str | None) -> None:
+def _run_server(port: int, loop: str, http: str, worker: str | None,
+                triage: bool = True) -> None:
     """A server process: the bare app (``worker`` None) or serve with the given levers."""
     import uvicorn
 
@@ -299,7 +322,7 @@ def _run_server(port: int, loop: str, http: str, worker: str | None) -> None:
         settings = settings.model_copy(update={"scheduler": settings.scheduler.model_copy(
             update={"enabled": False})})
     serve(settings, "127.0.0.1", port, stack=ServerStack(loop, http),  # type: ignore[arg-type]
-          worker_process=worker == "process", worker=worker != "none")
+          worker_process=worker == "process", worker=worker != "none", triage=triage)
 
 
 def main() -> None:
@@ -307,16 +330,19 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=15)
     parser.add_argument("--stores", default="sqlite,postgres")
     parser.add_argument("--levers", action="store_true")
+    parser.add_argument("--before-tree", help="a checkout of the code before, e.g. "
+                        "`git archive 31c9941 | tar -x -C /tmp/before`: measured first")
     parser.add_argument("--out", default="bench/out/webhooks.json")
     parser.add_argument("--bare", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--serve-variant", nargs=4, help=argparse.SUPPRESS)
+    parser.add_argument("--no-triage", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.bare:
         _run_server(args.bare, "auto", "auto", None)
         return
     if args.serve_variant:
         port, loop, http, worker = args.serve_variant
-        _run_server(int(port), loop, http, worker)
+        _run_server(int(port), loop, http, worker, triage=not args.no_triage)
         return
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed (Debian: apt-get install wrk)")

@@ -136,8 +136,10 @@ def serve(
     stack: ServerStack = ServerStack(),
     worker_process: bool = True,
     worker: bool = True,
+    triage: bool = True,
 ) -> None:
-    """Run until a signal stops the server (see module)."""
+    """Run until a signal stops the server (see module). The keyword options exist to measure
+    each part of the design against its alternative; the defaults are the product."""
     runtime = build_runtime(settings)
     if settings.webhooks.client_secret is None:
         log.warning("PARTNER_SYNC_WEBHOOKS__CLIENT_SECRET is not set: webhooks answer 503")
@@ -151,7 +153,7 @@ def serve(
                                    name="wal-checkpoint", daemon=True)
     try:
         parts = build_parts(runtime, worker=worker, worker_process=worker_process,
-                            receiver_store=receiver_store)
+                            receiver_store=receiver_store, triage=triage)
         checkpoints.start()
         uvicorn.Server(_config(parts, host, port, stack)).run()
     finally:
