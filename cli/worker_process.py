@@ -230,6 +230,18 @@ class WorkerSupervisor:
             self._monitor.join(5)
             self._monitor = None
         self._drain(block_s=0)
+        self._release()
+
+    def _release(self) -> None:
+        # Dropping the queue and process objects now lets multiprocessing unlink their
+        # semaphores (else its resource tracker warns of leaks at exit).
+        if self._reports is not None:
+            self._reports.close()
+            self._reports.join_thread()
+            self._reports = None
+        if self._process is not None and not self._process.is_alive():
+            self._process.close()
+            self._process = None
 
     def _spawn(self) -> None:
         self._reports = self._ctx.Queue()
