@@ -21,6 +21,7 @@ import logging
 import multiprocessing
 import os
 import queue
+import signal
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -128,9 +129,17 @@ def build_worker(settings: Settings, scheduler: bool, retry: RedeliveryPolicy | 
 
 def _child_main(factory: WorkerFactory, settings: Settings, scheduler: bool,
                 retry: RedeliveryPolicy | None, wake: Connection, stop: Any, reports: Any) -> None:
-    """The child process: build, start, forward wakes until told to stop, stop gracefully."""
+    """The child process: build, start, forward wakes until told to stop, stop gracefully.
+
+    Ctrl-C and a SIGTERM sent to the whole process group are the parent's to handle: it stops
+    the child through ``stop`` once the server has drained. A child whose parent is gone (killed
+    without a chance to stop it) stops by itself.
+    """
     from sync.logs import configure_logging
 
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    parent = os.getppid()
     configure_logging(settings)
     parts = factory(settings, scheduler, retry, reports.put)
     parts.loop.start()
@@ -138,7 +147,7 @@ def _child_main(factory: WorkerFactory, settings: Settings, scheduler: bool,
         parts.scheduler.start()
     last_jobs = 0.0
     try:
-        while not stop.is_set():
+        while not stop.is_set() and os.getppid() == parent:
             if wake.poll(0.25):
                 os.read(wake.fileno(), 4096)
                 parts.loop.wake()

@@ -8,6 +8,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import pytest
+
 from cli.worker_process import ChildParts, WorkerSupervisor
 from config.settings import Settings
 from webhooks.worker import PassResult, RedeliveryPolicy
@@ -41,7 +43,10 @@ def _until(check: Callable[[], bool], timeout_s: float = 30.0) -> None:
         time.sleep(0.02)
 
 
+@pytest.mark.slow
 def test_passes_are_reported_wakes_arrive_and_a_killed_worker_comes_back() -> None:
+    """Also: SIGTERM and SIGINT do not stop the worker process (the parent stops it after the
+    server drained)."""
     passes: list[PassResult] = []
     supervisor = WorkerSupervisor(Settings(), scheduler=False, on_pass=passes.append,
                                   factory=reporting_worker, restart_delay_s=0.05)
@@ -54,6 +59,12 @@ def test_passes_are_reported_wakes_arrive_and_a_killed_worker_comes_back() -> No
 
         first = supervisor.pid
         assert first is not None
+        os.kill(first, signal.SIGTERM)  # a group-wide SIGTERM or Ctrl-C is the parent's to handle
+        os.kill(first, signal.SIGINT)
+        time.sleep(0.3)
+        assert supervisor.alive
+        assert supervisor.restarts == 0
+
         os.kill(first, signal.SIGKILL)
         _until(lambda: supervisor.restarts == 1 and supervisor.alive)
         assert supervisor.pid != first
