@@ -192,7 +192,7 @@ class WorkerSupervisor:
         self._ctx = multiprocessing.get_context("spawn")
         self._wake_in, self._wake_out = self._ctx.Pipe(duplex=False)
         os.set_blocking(self._wake_out.fileno(), False)
-        self._stop = self._ctx.Event()
+        self._stop: Any = None  # a multiprocessing Event while started
         self._process: Any = None
         self._reports: Any = None
         self._monitor: threading.Thread | None = None
@@ -213,7 +213,7 @@ class WorkerSupervisor:
         if self._monitor is not None:
             return
         self._stopping.clear()
-        self._stop.clear()
+        self._stop = self._ctx.Event()
         self._spawn()
         self._monitor = threading.Thread(target=self._watch, name="worker-supervisor",
                                          daemon=True)
@@ -226,7 +226,8 @@ class WorkerSupervisor:
     def stop(self) -> None:
         """Ask the child to finish its pass or job and exit; kill it if it does not in time."""
         self._stopping.set()
-        self._stop.set()
+        if self._stop is not None:
+            self._stop.set()
         process = self._process
         if process is not None:
             process.join(self._stop_timeout_s)
@@ -251,6 +252,7 @@ class WorkerSupervisor:
         if self._process is not None and not self._process.is_alive():
             self._process.close()
             self._process = None
+        self._stop = None
 
     def _spawn(self) -> None:
         self._reports = self._ctx.Queue()
