@@ -28,6 +28,7 @@ from typing import Literal
 import uvicorn
 
 from cli.runtime import Runtime, build_runtime
+from cli.worker_gateway import CombinedGatewayMetrics
 from cli.worker_process import WorkerFactory, WorkerSupervisor, build_worker
 from config.settings import Settings
 from sync.clock import Clock, SystemClock
@@ -79,7 +80,8 @@ def build_parts(
     """
     settings, clock = runtime.settings, clock or SystemClock()
     metrics = ServeMetrics()
-    metrics.register(GatewayCollector(runtime.gateway.metrics))
+    gateway = CombinedGatewayMetrics(runtime.gateway.metrics)  # + the worker process's calls
+    metrics.register(GatewayCollector(gateway))
     parts = ServeParts(settings, receiver_store or runtime.store, runtime.engine, clock=clock,
                        metrics=metrics,
                        commit_window_s=0.0)
@@ -90,7 +92,7 @@ def build_parts(
     if worker and worker_process:
         supervisor = WorkerSupervisor(
             settings, scheduler=scheduler_on, retry=retry, on_pass=metrics.observe_pass,
-            on_run=metrics.observe_run, factory=worker_factory,
+            on_run=metrics.observe_run, gateway=gateway, factory=worker_factory,
         )
         parts.worker_loop, parts.scheduler = supervisor, supervisor.scheduler_view
         return parts

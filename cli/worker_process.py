@@ -9,9 +9,9 @@ Parent and child share three things: a wake pipe (a byte written after each inbo
 deal close reaches the worker within milliseconds; the write never blocks the inbox writer: a
 full pipe already means "wake up"), a stop event (graceful stop: the pass or job under way
 finishes), and a queue of small reports (pass results, finished runs, the scheduler's next fire
-times) that the parent turns into its metrics and ``/readyz`` answers. The supervisor restarts a
-child that died (backoff from ``restart_delay_s`` doubling to ``max_restart_delay_s``); rows it
-had claimed come back when their lease runs out.
+times, HubSpot call counters) that the parent turns into its metrics and ``/readyz`` answers.
+The supervisor restarts a child that died (backoff from ``restart_delay_s`` doubling to
+``max_restart_delay_s``); rows it had claimed come back when their lease runs out.
 """
 
 from __future__ import annotations
@@ -30,7 +30,9 @@ from datetime import datetime
 from multiprocessing.connection import Connection
 from typing import Any, Protocol
 
+from cli.worker_gateway import CombinedGatewayMetrics, copy_stats
 from config.settings import Settings
+from sync.gateway import GatewayMetrics
 from sync.ports import FailedWrite, RunSummary
 from webhooks.worker import PassResult, RedeliveryPolicy
 
@@ -38,7 +40,7 @@ __all__ = ["ChildParts", "RunNote", "SchedulerView", "WorkerFactory", "WorkerSup
 
 log = logging.getLogger(__name__)
 
-_JOBS_EVERY_S = 2.0
+_STATE_EVERY_S = 2.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +90,7 @@ class ChildParts:
     loop: _Loop
     scheduler: _Scheduler | None
     close: Callable[[], None]
+    gateway: GatewayMetrics | None = None  # its HubSpot call counters, reported to the parent
 
 
 class WorkerFactory(Protocol):
@@ -124,7 +127,7 @@ def build_worker(settings: Settings, scheduler: bool, retry: RedeliveryPolicy | 
         tick = purge_tick(runtime.store.inbox_purge, clock, loop.wake)
         jobs = SyncScheduler(job_specs(settings.scheduler, runtime.engine, inbox_tick=tick,
                                        observe_run=observe_run))
-    return ChildParts(loop, jobs, runtime.close)
+    return ChildParts(loop, jobs, runtime.close, runtime.gateway.metrics)
 
 
 def _child_main(factory: WorkerFactory, settings: Settings, scheduler: bool,
@@ -145,20 +148,28 @@ def _child_main(factory: WorkerFactory, settings: Settings, scheduler: bool,
     parts.loop.start()
     if parts.scheduler is not None:
         parts.scheduler.start()
-    last_jobs = 0.0
+    last_state = 0.0
     try:
         while not stop.is_set() and os.getppid() == parent:
             if wake.poll(0.25):
                 os.read(wake.fileno(), 4096)
                 parts.loop.wake()
-            if parts.scheduler is not None and time.monotonic() - last_jobs > _JOBS_EVERY_S:
-                reports.put(("jobs", parts.scheduler.jobs()))
-                last_jobs = time.monotonic()
+            if time.monotonic() - last_state > _STATE_EVERY_S:
+                _report_state(parts, reports)
+                last_state = time.monotonic()
     finally:
         if parts.scheduler is not None:
             parts.scheduler.stop()
         parts.loop.stop()
+        _report_state(parts, reports)
         parts.close()
+
+
+def _report_state(parts: ChildParts, reports: Any) -> None:
+    if parts.scheduler is not None:
+        reports.put(("jobs", parts.scheduler.jobs()))
+    if parts.gateway is not None:
+        reports.put(("gateway", os.getpid(), copy_stats(parts.gateway)))
 
 
 class WorkerSupervisor:
@@ -175,6 +186,7 @@ class WorkerSupervisor:
         retry: RedeliveryPolicy | None = None,
         on_pass: Callable[[PassResult], None] | None = None,
         on_run: Callable[[RunSummary], None] | None = None,
+        gateway: CombinedGatewayMetrics | None = None,
         factory: WorkerFactory = build_worker,
         restart_delay_s: float = 1.0,
         max_restart_delay_s: float = 30.0,
@@ -185,6 +197,7 @@ class WorkerSupervisor:
         self._retry = retry
         self._on_pass = on_pass
         self._on_run = on_run
+        self._gateway = gateway
         self._factory = factory
         self._restart_delay_s = restart_delay_s
         self._max_restart_delay_s = max_restart_delay_s
@@ -301,6 +314,8 @@ class WorkerSupervisor:
                 self._on_run(item)
             elif isinstance(item, tuple) and item and item[0] == "jobs":
                 self.jobs = dict(item[1])
+            elif isinstance(item, tuple) and item and item[0] == "gateway" and self._gateway:
+                self._gateway.update(item[1], item[2])
         except Exception:  # a metrics hiccup must never stop the supervision
             log.exception("worker report not recorded")
 

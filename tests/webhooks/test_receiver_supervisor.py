@@ -10,18 +10,26 @@ from typing import Any
 
 import pytest
 
+from cli.worker_gateway import CombinedGatewayMetrics
 from cli.worker_process import ChildParts, WorkerSupervisor
 from config.settings import Settings
+from sync.gateway import GatewayMetrics
 from webhooks.worker import PassResult, RedeliveryPolicy
+
+ENDPOINT = "POST /crm/v3/objects/{type}/batch/read"
 
 
 class ReportingLoop:
-    """Reports one pass on start and on every wake, like ``WorkerLoop`` after a pass."""
+    """Reports one pass on start and on every wake, like ``WorkerLoop`` after a pass; makes one
+    HubSpot call on start."""
 
-    def __init__(self, report: Callable[[object], None]) -> None:
+    def __init__(self, report: Callable[[object], None], gateway: GatewayMetrics) -> None:
         self._report = report
+        self._gateway = gateway
 
     def start(self) -> None:
+        self._gateway.record_attempt(ENDPOINT, 200, 0.01)
+        self._gateway.record_call(ENDPOINT, attempts=1, ok=True)
         self._report(PassResult(claimed=1, done=1))
 
     def stop(self) -> None:
@@ -33,7 +41,8 @@ class ReportingLoop:
 
 def reporting_worker(settings: Settings, scheduler: bool, retry: RedeliveryPolicy | None,
                      report: Any) -> ChildParts:
-    return ChildParts(ReportingLoop(report), None, lambda: None)
+    gateway = GatewayMetrics()
+    return ChildParts(ReportingLoop(report, gateway), None, lambda: None, gateway)
 
 
 def _until(check: Callable[[], bool], timeout_s: float = 30.0) -> None:
@@ -48,14 +57,19 @@ def test_passes_are_reported_wakes_arrive_and_a_killed_worker_comes_back() -> No
     """Also: SIGTERM and SIGINT do not stop the worker process (the parent stops it after the
     server drained)."""
     passes: list[PassResult] = []
+    own = GatewayMetrics()
+    own.record_call(ENDPOINT, attempts=1, ok=True)  # an admin resync in the serve process
+    gateway = CombinedGatewayMetrics(own)
     supervisor = WorkerSupervisor(Settings(), scheduler=False, on_pass=passes.append,
-                                  factory=reporting_worker, restart_delay_s=0.05)
+                                  gateway=gateway, factory=reporting_worker,
+                                  restart_delay_s=0.05)
     supervisor.start()
     try:
         _until(lambda: len(passes) == 1)
         supervisor.wake()
         _until(lambda: len(passes) == 2)
         assert [p.claimed for p in passes] == [1, 2]
+        _until(lambda: gateway.endpoint(ENDPOINT).calls == 2)  # its own + the worker's
 
         first = supervisor.pid
         assert first is not None
@@ -69,6 +83,7 @@ def test_passes_are_reported_wakes_arrive_and_a_killed_worker_comes_back() -> No
         _until(lambda: supervisor.restarts == 1 and supervisor.alive)
         assert supervisor.pid != first
         _until(lambda: len(passes) == 3)  # the new child started and reported
+        _until(lambda: gateway.endpoint(ENDPOINT).calls == 3)  # the dead child's call is kept
     finally:
         supervisor.stop()
     assert not supervisor.alive
