@@ -63,6 +63,7 @@ def _event_row(e: InboxEvent, now: datetime) -> dict[str, Any]:
         "next_attempt_at": now,
         "last_error": e.dead_reason,
         "finished_at": now if e.dead_reason is not None or e.settled else None,
+        "lost_claims": 0,
     }
 
 
@@ -84,7 +85,7 @@ def _fast_insert(dialect: Dialect) -> tuple[str, _Convert]:
     compiled = stmt.compile(dialect=dialect, column_keys=[c.name for c in columns])
     order = list(compiled.positiontup or []) if compiled.positional else None
     processors = {c.name: c.type.dialect_impl(dialect).bind_processor(dialect) for c in columns}
-    shared = {"received_at", "status", "attempts", "next_attempt_at", "finished_at"}
+    shared = {"received_at", "status", "attempts", "next_attempt_at", "finished_at", "lost_claims"}
 
     def convert(rows: list[dict[str, Any]]) -> list[Any]:
         memo: dict[tuple[str, Any], Any] = {}
