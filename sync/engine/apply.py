@@ -23,13 +23,14 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 from config.contract import CrmContract
 from config.terms import ProgramTerms
 from mappers import Patch, RawRecord, desired_outputs, diff, to_program
 from mappers.outbound import ObjectKey
+from mappers.parse import parse_timestamp_ms
 from policies import evaluate_program
 from policies.model import Decision, Problem, Program, ProgramResult, RecordKind
 from policies.requests import is_decision
@@ -183,9 +184,13 @@ def as_written(record: RawRecord, patch: Patch, stamp: str | None) -> RawRecord:
     search that finds the record with exactly these values and that time finds our own write
     (``sync.engine.echo``)."""
     values = dict(patch.properties)
-    if stamp is not None:
-        values[MODIFIED_PROPERTY[record.object_type]] = stamp
-    return with_properties(record, values)
+    if stamp is None:
+        return with_properties(record, values)
+    values[MODIFIED_PROPERTY[record.object_type]] = stamp
+    # the record's updatedAt moves with the write too, as a re-read would show it
+    stamp_ms = parse_timestamp_ms(stamp)
+    written = with_properties(record, values)
+    return replace(written, updated_at_ms=stamp_ms) if isinstance(stamp_ms, int) else written
 
 
 def failure_problems(failures: Sequence[WriteFailure]) -> list[Problem]:
