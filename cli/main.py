@@ -40,6 +40,9 @@ def sandbox(
     webhook_secret: str = typer.Option("sandbox-client-secret", help="webhook signing secret"),
     rate_limit: str = typer.Option("190/10s", help="rolling budget per 10 s, e.g. 190/10s"),
     no_rate_limit: bool = typer.Option(False, "--no-rate-limit", help="disable rate limits"),
+    member_portals: int = typer.Option(0, min=0, help="member portals beside the program's"),
+    access_token_lifetime: int = typer.Option(
+        1800, min=1, help="member portals' OAuth access-token lifetime (s)"),
 ) -> None:
     """Run the local HubSpot-compatible sandbox server."""
     from sandbox.config import RateLimitConfig, SandboxConfig, WebhookConfig
@@ -52,7 +55,13 @@ def sandbox(
         rate_limits=RateLimitConfig(enabled=not no_rate_limit, per_10s=_per_10s(rate_limit)),
         webhooks=WebhookConfig(url=webhook_url, client_secret=webhook_secret),
     )
-    run(host, port, config, profile, seed)
+    from sandbox.oauth import OAuthConfig
+    from sandbox.portals import PortalsConfig
+
+    portals = PortalsConfig(count=member_portals, rate_limits_enabled=not no_rate_limit,
+                            seed=seed, oauth=OAuthConfig(
+                                access_token_lifetime_s=access_token_lifetime))
+    run(host, port, config, profile, seed, portals)
 
 
 @app.command()
