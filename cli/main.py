@@ -329,5 +329,9 @@ def demo(
     run_demo_command(seed=seed, as_json=as_json,
                      keep_store=Path(keep_store) if keep_store else None)
 
+from cli.portals import portals_app  # noqa: E402
+
+app.add_typer(portals_app, name="portals")
+
 if __name__ == "__main__":  # pragma: no cover
     app()

@@ -10,7 +10,7 @@ the writer last, after the server has stopped taking requests and committed what
 from __future__ import annotations
 
 import math
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
@@ -23,6 +23,7 @@ from config.settings import Settings
 from sync.clock import Clock, SystemClock
 from sync.ports import SyncRunner
 from sync.scheduler import SyncScheduler
+from sync.store import InboxEvent as QueuedEvent
 from sync.store import Store
 from webhooks.admin import AdminApi
 from webhooks.health import Health
@@ -50,6 +51,10 @@ class ServeParts:
     worker_loop: WorkerLoop | None = None
     scheduler: SyncScheduler | None = None
     commit_window_s: float = 0.001
+    # Member portals: routes added to the app (OAuth install) and where committed webhook events
+    # go instead of the inbox alone (routing by portalId); None keeps the inbox.
+    extra_routes: list[Route] = field(default_factory=list)
+    route_events: Callable[[Sequence[QueuedEvent]], int] | None = None
 
 
 def _stale_after_s(parts: ServeParts) -> float:
@@ -67,9 +72,8 @@ def _writer(parts: ServeParts) -> GroupCommitWriter:
         if new and loop is not None:
             loop.wake()
 
-    return GroupCommitWriter(
-        parts.store.inbox_insert, window_s=parts.commit_window_s, on_commit=on_commit
-    )
+    insert = parts.route_events or parts.store.inbox_insert
+    return GroupCommitWriter(insert, window_s=parts.commit_window_s, on_commit=on_commit)
 
 
 def create_app(parts: ServeParts) -> Starlette:
@@ -120,6 +124,7 @@ def create_app(parts: ServeParts) -> Starlette:
         Route("/metrics", metrics, methods=["GET"]),
         Route("/openapi.json", openapi, methods=["GET"]),
         Route("/docs", docs, methods=["GET"]),
+        *parts.extra_routes,
     ]
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.writer = writer

@@ -1,0 +1,73 @@
+"""Wiring of member portals around a built ``Runtime``: sessions, the per-portal sync, the job
+worker, the OAuth routes and the webhook router. ``portals_enabled(settings)`` says whether the
+public app is configured at all (client id, secret and token key)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import httpx
+
+from cli.runtime import Runtime
+from cli.serve import worker_id as new_worker_id
+from config.settings import Settings, SettingsError
+from sync.clock import Clock, SystemClock
+from sync.portals.contract import MemberContract
+from sync.portals.portal_sync import PortalSync
+from sync.portals.repo import PortalRepo
+from sync.portals.routing import EventRouter
+from sync.portals.session import PortalSessions
+from sync.portals.worker import PortalWorker
+from webhooks.oauth import OAuthRoutes
+
+__all__ = ["PortalParts", "build_portal_parts", "portals_enabled"]
+
+
+def portals_enabled(settings: Settings) -> bool:
+    p = settings.portals
+    return p.client_id is not None and p.client_secret is not None and p.token_key is not None
+
+
+def require_portals(settings: Settings) -> None:
+    missing = [name for name, value in (("CLIENT_ID", settings.portals.client_id),
+                                        ("CLIENT_SECRET", settings.portals.client_secret),
+                                        ("TOKEN_KEY", settings.portals.token_key))
+               if value is None]
+    if missing:
+        raise SettingsError("member portals need " + ", ".join(
+            f"PARTNER_SYNC_PORTALS__{m}" for m in missing))
+
+
+@dataclass(slots=True)
+class PortalParts:
+    repo: PortalRepo
+    sessions: PortalSessions
+    syncer: PortalSync
+    worker: PortalWorker
+    oauth_routes: OAuthRoutes
+    router: EventRouter
+    http: httpx.Client
+
+    def close(self) -> None:
+        self.worker.stop()
+        self.http.close()
+
+
+def build_portal_parts(runtime: Runtime, *, clock: Clock | None = None,
+                       worker_id: str | None = None,
+                       http: httpx.Client | None = None) -> PortalParts:
+    """Everything member portals need, over the runtime's store and program engine."""
+    settings = runtime.settings
+    require_portals(settings)
+    clock = clock or SystemClock()
+    http = http or httpx.Client(timeout=httpx.Timeout(settings.hubspot.timeout_s),
+                                limits=httpx.Limits(max_connections=64,
+                                                    max_keepalive_connections=32))
+    repo = PortalRepo(runtime.store)
+    sessions = PortalSessions(settings, repo, http, clock)
+    syncer = PortalSync(settings, runtime.store, sessions, runtime.gateway, runtime.engine)
+    worker = PortalWorker(syncer, settings.portals, clock, worker_id or new_worker_id())
+    routes = OAuthRoutes(settings, runtime.store, sessions.oauth, sessions.vault, clock)
+    router = EventRouter(repo, runtime.store.inbox_insert, MemberContract(settings.contract()),
+                         settings.portals.program_portal_id)
+    return PortalParts(repo, sessions, syncer, worker, routes, router, http)

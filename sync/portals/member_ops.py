@@ -1,0 +1,48 @@
+"""The few member-portal calls the gateway does not have: batch create, search by domain.
+
+Batch create is not idempotent (a retried create could make a second company), so it is sent
+once; a failure leaves the job to be retried, which searches again before creating.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from functools import partial
+from typing import Any
+
+from sync.gateway import CrmRecord, Gateway
+from sync.gateway.paging import chunked
+
+__all__ = ["create_companies", "search_by_domain", "search_having"]
+
+BATCH_CREATE = "POST /crm/v3/objects/{type}/batch/create"
+IN_VALUES_MAX = 100
+
+
+def create_companies(gateway: Gateway, inputs: Sequence[Mapping[str, str]]) -> list[CrmRecord]:
+    """Create companies (100 per call) with the given properties; the created records."""
+    created: list[CrmRecord] = []
+    for chunk in chunked(list(inputs), 100):
+        body = {"inputs": [{"properties": dict(p)} for p in chunk]}
+        send = partial(gateway.objects_batch.create, "companies", body, _preload_content=False)
+        data = gateway.call(BATCH_CREATE, send, idempotent=False)
+        created += [CrmRecord.from_json(r) for r in data.get("results", ())]
+    return created
+
+
+def search_by_domain(gateway: Gateway, domains: Sequence[str],
+                     properties: Sequence[str]) -> Iterator[CrmRecord]:
+    """Companies whose ``domain`` is one of ``domains`` (``IN``, 100 values a search)."""
+    for chunk in chunked(sorted(set(domains)), IN_VALUES_MAX):
+        groups = [{"filters": [{"propertyName": "domain", "operator": "IN", "values": chunk}]}]
+        for page in gateway.search_all("companies", groups, ["domain", *properties]):
+            yield from page.records
+
+
+def search_having(gateway: Gateway, any_of: Sequence[str],
+                  properties: Sequence[str]) -> Iterator[CrmRecord]:
+    """Companies on which at least one of ``any_of`` has a value (one filter group each)."""
+    groups: list[dict[str, Any]] = [
+        {"filters": [{"propertyName": name, "operator": "HAS_PROPERTY"}]} for name in any_of]
+    for page in gateway.search_all("companies", groups, properties):
+        yield from page.records

@@ -1,0 +1,49 @@
+"""Connect a member portal through the real OAuth flow, then out: its own data, nothing else."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sync.portals import list_portals
+from tests.engine.seed import C
+from tests.portals.rig import ALPHA_HUB, BETA_HUB, portal_rig
+
+
+def test_connect_stores_sealed_tokens_and_first_sync_writes_the_members_view(
+        tmp_path: Path) -> None:
+    with portal_rig(tmp_path) as rig:
+        answer = rig.connect("ALPHA", ALPHA_HUB)
+        assert answer.status_code == 200, answer.text
+        [portal] = list_portals(rig.runtime.store)
+        assert (portal.hub_id, portal.member_code, portal.status) == (ALPHA_HUB, "ALPHA",
+                                                                      "connected")
+        row = rig.parts.repo.get(ALPHA_HUB)
+        assert row is not None
+        assert row.refresh_token.startswith("gAAAA")  # Fernet, never the token itself
+        outcomes = rig.parts.worker.drain()
+        assert [o.status for o in outcomes] == ["done"]
+        companies = rig.companies(ALPHA_HUB)
+        shop = companies["shop-a.com"]
+        assert shop[C.registration_status] == "converted"
+        assert shop[C.commission_plan] == "provider_12"
+        assert shop[C.commission_earned] not in (None, "", "0", "0.00")
+        assert "beta-owned.com" not in companies
+        assert "free-prospect.com" not in companies
+        assert not any(v == "BETA" for c in companies.values() for v in c.values())
+        assert rig.companies(BETA_HUB)["client0-of-7000002.example.com"].get(
+            C.registration_status) is None
+        [summary] = list_portals(rig.runtime.store)
+        assert summary.last_sync_at is not None
+        assert summary.calls_used > 0
+
+
+def test_a_resync_without_changes_writes_nothing(tmp_path: Path) -> None:
+    with portal_rig(tmp_path) as rig:
+        rig.connect("ALPHA", ALPHA_HUB)
+        rig.parts.worker.drain()
+        before = rig.member_state(ALPHA_HUB).version
+        rig.parts.repo.enqueue([ALPHA_HUB], "inbound")
+        [again] = rig.parts.worker.drain()
+        assert again.report is not None
+        assert (again.report.updated, again.report.created, again.report.carried) == (0, 0, 0)
+        assert rig.member_state(ALPHA_HUB).version == before
