@@ -50,7 +50,7 @@ def program_seed() -> Seed:
     seed.member("ALPHA", "provider", date(2025, 1, 1), "alpha-partner.com", **paperwork)
     seed.member("BETA", "provider", date(2025, 1, 1), "beta-partner.com", **paperwork)
     shop = seed.prospect("shop-a.com", by="ALPHA", at=date(2026, 1, 10), name="Shop A")
-    seed.prospect("beta-owned.com", by="BETA", at=date(2026, 3, 1), name="Beta Owned")
+    seed.prospect("beta-owned.com", by="BETA", at=date(2026, 10, 1), name="Beta Owned")
     seed.prospect("free-prospect.com", name="Free Prospect")
     deal = seed.deal(shop, closed=date(2026, 2, 1), created=date(2026, 1, 20))
     seed.subscription(deal, "100", date(2026, 2, 1))

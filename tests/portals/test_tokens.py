@@ -1,0 +1,53 @@
+"""Access tokens are refreshed before they expire (or when HubSpot says they expired); a refused
+refresh disconnects the portal and nothing crashes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sync.portals import list_portals
+from tests.engine.seed import C
+from tests.portals.rig import ALPHA_HUB, BETA_HUB, portal_rig
+
+
+def test_short_lived_tokens_are_refreshed_before_each_expiry(tmp_path: Path) -> None:
+    with portal_rig(tmp_path, lifetime_s=60, refresh_margin_s=120) as rig:
+        rig.connect("ALPHA", ALPHA_HUB)
+        issued = rig.portals.oauth.token_requests  # the code exchange
+        rig.parts.worker.drain()
+        rig.parts.repo.enqueue([ALPHA_HUB], "inbound")
+        [outcome] = rig.parts.worker.drain()
+        assert outcome.status == "done"
+        assert rig.portals.oauth.token_requests == issued + 2  # one refresh per job
+        assert rig.companies(ALPHA_HUB)["shop-a.com"][C.registration_status] == "converted"
+
+
+def test_an_access_token_hubspot_expired_early_is_refreshed_and_the_job_retried(
+        tmp_path: Path) -> None:
+    with portal_rig(tmp_path) as rig:
+        rig.connect("ALPHA", ALPHA_HUB)
+        rig.parts.worker.drain()
+        rig.portals.oauth.expire_access_tokens(ALPHA_HUB)
+        rig.parts.repo.enqueue([ALPHA_HUB], "inbound")
+        outcomes = rig.parts.worker.drain()
+        assert [o.status for o in outcomes] == ["retry", "done"]
+
+
+def test_a_revoked_refresh_token_disconnects_the_portal_and_spares_the_others(
+        tmp_path: Path) -> None:
+    with portal_rig(tmp_path) as rig:
+        rig.connect("ALPHA", ALPHA_HUB)
+        rig.connect("BETA", BETA_HUB)
+        rig.parts.worker.drain()
+        rig.portals.oauth.revoke(ALPHA_HUB)  # ALPHA uninstalled the app
+        rig.parts.repo.enqueue([ALPHA_HUB, BETA_HUB], "inbound")
+        outcomes = {o.job.hub_id: o for o in rig.parts.worker.drain() if o.status != "retry"}
+        assert outcomes[BETA_HUB].status == "done"
+        assert outcomes[ALPHA_HUB].status == "failed"
+        assert "install the app again" in (outcomes[ALPHA_HUB].error or "")
+        status = {p.member_code: (p.status, p.last_error) for p in list_portals(rig.runtime.store)}
+        assert status == {"ALPHA": ("disconnected", "refresh refused: BAD_REFRESH_TOKEN"),
+                          "BETA": ("connected", None)}
+        rig.parts.repo.enqueue([ALPHA_HUB], "inbound")
+        [again] = rig.parts.worker.drain()
+        assert again.status == "failed"  # disconnected: no call is even tried
