@@ -4,12 +4,14 @@ public app is configured at all (client id, secret and token key)."""
 
 from __future__ import annotations
 
+import os
+import socket
+import uuid
 from dataclasses import dataclass
 
 import httpx
 
 from cli.runtime import Runtime
-from cli.serve import worker_id as new_worker_id
 from config.settings import Settings, SettingsError
 from sync.clock import Clock, SystemClock
 from sync.portals.contract import MemberContract
@@ -18,9 +20,14 @@ from sync.portals.repo import PortalRepo
 from sync.portals.routing import EventRouter
 from sync.portals.session import PortalSessions
 from sync.portals.worker import PortalWorker
+from webhooks.app import ServeParts
 from webhooks.oauth import OAuthRoutes
 
-__all__ = ["PortalParts", "build_portal_parts", "portals_enabled"]
+__all__ = ["PortalParts", "add_portals", "build_portal_parts", "portals_enabled", "require_portals"]
+
+
+def _worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:portals:{uuid.uuid4().hex[:6]}"
 
 
 def portals_enabled(settings: Settings) -> bool:
@@ -66,8 +73,21 @@ def build_portal_parts(runtime: Runtime, *, clock: Clock | None = None,
     repo = PortalRepo(runtime.store)
     sessions = PortalSessions(settings, repo, http, clock)
     syncer = PortalSync(settings, runtime.store, sessions, runtime.gateway, runtime.engine)
-    worker = PortalWorker(syncer, settings.portals, clock, worker_id or new_worker_id())
+    worker = PortalWorker(syncer, settings.portals, clock, worker_id or _worker_id())
     routes = OAuthRoutes(settings, runtime.store, sessions.oauth, sessions.vault, clock)
     router = EventRouter(repo, runtime.store.inbox_insert, MemberContract(settings.contract()),
                          settings.portals.program_portal_id)
     return PortalParts(repo, sessions, syncer, worker, routes, router, http)
+
+
+def add_portals(parts: ServeParts, runtime: Runtime, *, clock: Clock | None = None,
+                worker: bool = True) -> PortalParts:
+    """Serve member portals: the OAuth routes, routing of webhook events by ``portalId`` and
+    (``worker``) the job worker, started and stopped with the app."""
+    portal_parts = build_portal_parts(runtime, clock=clock)
+    parts.extra_routes += portal_parts.oauth_routes.routes()
+    parts.route_events = portal_parts.router.route
+    if worker:
+        parts.on_start.append(portal_parts.worker.start)
+    parts.on_stop.append(portal_parts.close)
+    return portal_parts

@@ -20,6 +20,7 @@ import uuid
 
 import uvicorn
 
+from cli.portals_wiring import add_portals, portals_enabled
 from cli.runtime import Runtime, build_runtime
 from config.settings import Settings
 from sync.clock import Clock, SystemClock
@@ -69,6 +70,8 @@ def build_parts(
                           loop.wake if loop is not None else (lambda: None))
         parts.scheduler = SyncScheduler(job_specs(
             settings.scheduler, runtime.engine, inbox_tick=tick, observe_run=metrics.observe_run))
+    if portals_enabled(settings):
+        add_portals(parts, runtime, clock=clock, worker=worker)
     return parts
 
 

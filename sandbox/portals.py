@@ -30,7 +30,7 @@ from starlette.routing import Router
 from starlette.types import Receive, Scope, Send
 
 from sandbox.app import create_app
-from sandbox.config import RateLimitConfig, SandboxConfig, WebhookConfig
+from sandbox.config import FaultRule, RateLimitConfig, SandboxConfig, WebhookConfig
 from sandbox.dataset import Dataset, SeedRecord
 from sandbox.limits import json_error_messages
 from sandbox.oauth import DEFAULT_SCOPES, OAuthConfig, OAuthServer, oauth_routes
@@ -58,6 +58,8 @@ class PortalsConfig:
     scopes: tuple[str, ...] = DEFAULT_SCOPES
     # hub id -> the scopes that portal grants (default ``scopes``): tests of missing scopes
     scope_overrides: dict[int, tuple[str, ...]] = field(default_factory=dict)
+    # hub id -> faults that portal injects (tests of a failing portal)
+    fault_overrides: dict[int, list[FaultRule]] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -114,7 +116,8 @@ def build_portals(program: SandboxConfig, program_state: SandboxState,
             webhooks=WebhookConfig(url=program.webhooks.url,
                                    client_secret=config.oauth.client_secret,
                                    app_id=config.oauth.app_id),
-            search_lag_s=program.search_lag_s)
+            search_lag_s=program.search_lag_s,
+            faults=list(config.fault_overrides.get(hub_id, [])))
         state = SandboxState(portal_id=hub_id)
         state.bulk_load(_member_dataset(hub_id, config, shared, rng))
         members[hub_id] = MemberPortal(hub_id, state, create_app(sandbox_config, state), token)

@@ -55,6 +55,9 @@ class ServeParts:
     # go instead of the inbox alone (routing by portalId); None keeps the inbox.
     extra_routes: list[Route] = field(default_factory=list)
     route_events: Callable[[Sequence[QueuedEvent]], int] | None = None
+    # More background parts (the member-portal worker): started after, stopped before the rest.
+    on_start: list[Callable[[], None]] = field(default_factory=list)
+    on_stop: list[Callable[[], None]] = field(default_factory=list)
 
 
 def _stale_after_s(parts: ServeParts) -> float:
@@ -107,9 +110,13 @@ def create_app(parts: ServeParts) -> Starlette:
             parts.worker_loop.start()
         if parts.scheduler is not None:
             parts.scheduler.start()
+        for start in parts.on_start:
+            start()
         try:
             yield
         finally:
+            for stop in parts.on_stop:
+                stop()
             if parts.scheduler is not None:
                 parts.scheduler.stop()
             if parts.worker_loop is not None:

@@ -30,7 +30,7 @@ from config.settings import (
     Settings,
     StoreSettings,
 )
-from sandbox.config import SandboxConfig
+from sandbox.config import FaultRule, SandboxConfig
 from sandbox.oauth import OAuthConfig
 from sandbox.portals import PortalsApp, PortalsConfig, serve_portals_in_thread
 from sandbox.server import RunningSandbox
@@ -141,19 +141,22 @@ def portal_settings(url: str, **overrides: Any) -> PortalSettings:
 @contextmanager
 def portal_rig(tmp_path: Path, *, lifetime_s: int = 1800,
                scope_overrides: dict[int, tuple[str, ...]] | None = None,
+               settings_overrides: dict[str, Any] | None = None,
+               faults: dict[int, list[FaultRule]] | None = None,
                **portal_overrides: Any) -> Iterator[Rig]:
     state = SandboxState()
     state.bulk_load(program_seed().dataset())
     config = PortalsConfig(count=2, companies_per_portal=2, overlap=0.0,
                            oauth=OAuthConfig(access_token_lifetime_s=lifetime_s),
-                           scope_overrides=scope_overrides or {})
+                           scope_overrides=scope_overrides or {}, fault_overrides=faults or {})
     with serve_portals_in_thread(SandboxConfig(), state, config) as sandbox:
         settings = Settings(
             hubspot=HubSpotSettings(access_token=SecretStr("sandbox-token"),
                                     base_url=sandbox.url),
             store=StoreSettings(url=f"sqlite:///{tmp_path / 'store.db'}"),
             scheduler=SchedulerSettings(enabled=False),
-            portals=portal_settings(sandbox.url, **portal_overrides))
+            portals=portal_settings(sandbox.url, **portal_overrides),
+            **(settings_overrides or {}))
         runtime = build_runtime(settings)
         runtime.engine.full_sync(trigger="test")
         parts = build_portal_parts(runtime, http=httpx.Client(timeout=10))
