@@ -95,7 +95,8 @@ class PortalSync:
         gateway = self.sessions.gateway(hub_id)
         run_id = self.store.start_run("portal", None, f"portal:{hub_id}:{kind}")
         try:
-            self._steps(gateway, portal.member_code, report)
+            self._steps(gateway, portal.member_code, report,
+                        first=portal.last_sync_at is None)
         except Exception as exc:
             report.calls = _calls(gateway)
             self.repo.record_sync(hub_id, report.calls, f"{type(exc).__name__}: {exc}")
@@ -110,8 +111,8 @@ class PortalSync:
         self.store.finish_run(run_id, "partial" if report.problems else "ok", counts)
         return report
 
-    def _steps(self, gateway: Gateway, code: str, report: PortalReport) -> None:
-        if report.kind == "connect":
+    def _steps(self, gateway: Gateway, code: str, report: PortalReport, *, first: bool) -> None:
+        if report.kind == "connect" or first:  # whichever job reaches a new portal first
             init_member_portal(gateway, self.member)
         if report.kind in ("connect", "inbound"):
             requests, problems = read_requests(gateway, code, self.member)

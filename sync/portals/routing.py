@@ -40,10 +40,10 @@ class EventRouter:
         self._guard = threading.Lock()
         self.counts: Counter[str] = Counter()  # program, member, echo, unknown
 
-    def _member_hubs(self) -> set[int]:
+    def _member_hubs(self, fresh: bool = False) -> set[int]:
         with self._guard:
             at, hubs = self._members
-            if self._monotonic() - at > _CACHE_S:
+            if fresh or self._monotonic() - at > _CACHE_S:
                 hubs = self._repo.hub_ids()
                 self._members = (self._monotonic(), hubs)
             return hubs
@@ -51,6 +51,9 @@ class EventRouter:
     def route(self, events: Sequence[InboxEvent]) -> int:
         """Commit ``events`` where they belong; returns the program inbox rows inserted."""
         members = self._member_hubs()
+        named = {p for p in map(_portal_id, events) if p is not None and p != self._program}
+        if named - members:  # a portal connected since the last look, or a stranger: look again
+            members = self._member_hubs(fresh=True)
         program: list[InboxEvent] = []
         wake: set[int] = set()
         for event in events:
