@@ -21,7 +21,7 @@ from sync.clock import Clock
 from sync.gateway import Gateway, GatewayMetrics, RateLimiter
 from sync.portals.oauth_client import OAuthClient, RefreshRevoked
 from sync.portals.repo import CONNECTED, PortalRepo, PortalRow
-from sync.portals.vault import TokenVault
+from sync.portals.vault import TokenVault, VaultError
 
 __all__ = ["Disconnected", "PortalSessions"]
 
@@ -72,6 +72,13 @@ class PortalSessions:
                        metrics=GatewayMetrics(), sleep=self._sleep)
 
     def access_token(self, portal: PortalRow) -> str:
+        try:
+            return self._access_token(portal)
+        except VaultError as exc:
+            self.repo.mark_disconnected(portal.hub_id, str(exc))
+            raise Disconnected(f"portal {portal.hub_id}: {exc}") from None
+
+    def _access_token(self, portal: PortalRow) -> str:
         margin = timedelta(seconds=self.settings.portals.refresh_margin_s)
         now = self.clock.now()
         expires = portal.access_expires_at

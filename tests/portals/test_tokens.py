@@ -5,7 +5,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from cryptography.fernet import Fernet
+from pydantic import SecretStr
+
 from sync.portals import list_portals
+from sync.portals.vault import TokenVault
 from tests.engine.seed import C
 from tests.portals.rig import ALPHA_HUB, BETA_HUB, portal_rig
 
@@ -51,3 +55,19 @@ def test_a_revoked_refresh_token_disconnects_the_portal_and_spares_the_others(
         rig.parts.repo.enqueue([ALPHA_HUB], "inbound")
         [again] = rig.parts.worker.drain()
         assert again.status == "failed"  # disconnected: no call is even tried
+
+
+def test_a_changed_token_key_disconnects_instead_of_failing_forever(tmp_path: Path) -> None:
+    with portal_rig(tmp_path) as rig:
+        rig.connect("ALPHA", ALPHA_HUB)
+        rig.parts.worker.drain()
+        other = rig.settings.portals.model_copy(
+            update={"token_key": SecretStr(Fernet.generate_key().decode())})
+        rig.parts.sessions.vault = TokenVault(other)
+        rig.parts.sessions.repo.expire_access(ALPHA_HUB)  # the next job must open a stored token
+        rig.parts.repo.enqueue([ALPHA_HUB], "inbound")
+        [outcome] = rig.parts.worker.drain()
+        assert outcome.status == "failed"
+        [portal] = list_portals(rig.runtime.store)
+        assert portal.status == "disconnected"
+        assert "does not decrypt" in (portal.last_error or "")
