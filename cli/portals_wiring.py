@@ -22,6 +22,7 @@ from sync.portals.session import PortalSessions
 from sync.portals.worker import PortalWorker
 from webhooks.app import ServeParts
 from webhooks.oauth import OAuthRoutes
+from webhooks.portals_admin import portals_admin_routes
 
 __all__ = ["PortalParts", "add_portals", "build_portal_parts", "portals_enabled", "require_portals"]
 
@@ -85,7 +86,10 @@ def add_portals(parts: ServeParts, runtime: Runtime, *, clock: Clock | None = No
     """Serve member portals: the OAuth routes, routing of webhook events by ``portalId`` and
     (``worker``) the job worker, started and stopped with the app."""
     portal_parts = build_portal_parts(runtime, clock=clock)
+    admin = runtime.settings.admin.token
     parts.extra_routes += portal_parts.oauth_routes.routes()
+    parts.extra_routes += portals_admin_routes(
+        runtime.store, admin.get_secret_value() if admin else None)
     parts.route_events = portal_parts.router.route
     if worker:
         parts.on_start.append(portal_parts.worker.start)

@@ -14,7 +14,8 @@ from webhooks.app import create_app
 
 
 async def test_events_are_routed_by_portal(tmp_path: Path) -> None:
-    overrides = {"webhooks": {"client_secret": SECRET, "public_url": PUBLIC_URL}}
+    overrides = {"webhooks": {"client_secret": SECRET, "public_url": PUBLIC_URL},
+                 "admin": {"token": "admin-secret"}}
     with portal_rig(tmp_path, settings_overrides=overrides, program_portal_id=62515) as rig:
         rig.connect("ALPHA", ALPHA_HUB)
         rig.parts.worker.drain()
@@ -28,6 +29,12 @@ async def test_events_are_routed_by_portal(tmp_path: Path) -> None:
         body, headers = signed([request, echo, program, stranger], SystemClock())  # type: ignore[arg-type]
         async with serve_app(create_app(parts)) as client:
             answer = await client.post("/webhooks/hubspot", content=body, headers=headers)
+            refused = await client.get("/admin/portals")
+            listed = await client.get("/admin/portals",
+                                      headers={"Authorization": "Bearer admin-secret"})
+        assert refused.status_code == 401
+        assert [(p["member"], p["status"]) for p in listed.json()["portals"]] == [
+            ("ALPHA", "connected")]
         assert answer.status_code == 204
         assert rig.runtime.store.inbox_depth() == 1
         assert rig.parts.repo.job_counts() == {"done": 1, "pending": 1}
