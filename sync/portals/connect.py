@@ -8,6 +8,7 @@ says what went wrong and never carries a token or secret.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from config.contract import CrmContract
@@ -16,7 +17,7 @@ from sync.portals.invite import InvalidState, authorize_url, install_link, read_
 from sync.portals.oauth_client import OAuthClient, OAuthRefused, OAuthUnavailable
 from sync.portals.repo import PortalRepo, PortalRow
 from sync.portals.vault import TokenVault
-from sync.store import Store
+from sync.store import MirrorRecord, Store
 
 __all__ = ["ConnectError", "complete_install", "find_member", "install_redirect", "invite"]
 
@@ -32,9 +33,23 @@ class ConnectError(ValueError):
 
 
 def find_member(store: Store, contract: CrmContract, code: str) -> str | None:
-    """The member's code as the program spells it, or None when no member has it."""
+    """The member's code as the program spells it, or None when no member has it.
+
+    Members the program has written its capacity on are looked at first (a few rows); only
+    when none matches is every mirrored company read.
+    """
     wanted = code.strip().upper()
-    for rec in store.iter_records("companies"):
+    known = PortalRepo(store).companies_with_output(contract.capacity_limit)
+    for records in (store.get_records("companies", known).values(),
+                    store.iter_records("companies")):
+        found = _match(records, contract, wanted)
+        if found is not None:
+            return found
+    return None
+
+
+def _match(records: Iterable[MirrorRecord], contract: CrmContract, wanted: str) -> str | None:
+    for rec in records:
         props = rec.properties
         found = (props.get(contract.code) or "").strip()
         if found and found.upper() == wanted and props.get(contract.program_type):

@@ -18,7 +18,7 @@ from sqlalchemy import Connection, Row, and_, delete, func, or_, select, update
 
 from sync.store import Store
 from sync.store.base import OpsBase, insert_ignore, upsert
-from sync.store.schema import member_portals, portal_jobs, portal_links
+from sync.store.schema import member_portals, outputs, portal_jobs, portal_links
 
 __all__ = ["CONNECTED", "DISCONNECTED", "PortalJob", "PortalRepo", "PortalRow"]
 
@@ -134,6 +134,14 @@ class PortalRepo(OpsBase):
         if error is None:
             values["last_sync_at"] = self._now()
         self._set(hub_id, **values)
+
+    def companies_with_output(self, prop: str) -> list[str]:
+        """Ids of program companies the program wrote ``prop`` on (members carry their
+        capacity): a short list, found without reading the mirror."""
+        query = select(outputs.c.object_id).where(outputs.c.object_type == "companies",
+                                                  outputs.c.property == prop)
+        with self._read() as conn:
+            return [str(i) for i in conn.execute(query).scalars()]
 
     # -- links --------------------------------------------------------------------------------
     def links(self, hub_id: int) -> dict[str, tuple[str, str]]:

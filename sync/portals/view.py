@@ -6,8 +6,12 @@ member-facing outputs (DESIGN.md "Member portals", Out):
 * a registration request the member made (on a company or a contact): status, reason, and the
   expiry only when the registration is the member's own (the expiry of another member's
   registration is that member's business);
-* a deal attributed to the member: commission plan, earned, paid, and the next payout date and
-  amount, on the domain of the deal's primary company (several deals on one domain add up).
+* a deal attributed to the member with a commission plan: plan, earned, paid, and the next
+  payout date and amount, on the domain of the deal's primary company (deals on one domain add
+  up).
+
+The mirror is read, not the outputs log: it holds the outputs as last read or written, so a
+fresh store over a portal already in sync shows the same views.
 
 Nothing else is ever put in a view: no other member's code, no input.
 """
@@ -15,6 +19,7 @@ Nothing else is ever put in a view: no other member's code, no input.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -66,7 +71,7 @@ class ProgramView:
         return cls(dict(views))
 
 
-def _request_domain(rec: MirrorRecord, outputs: dict[str, str | None],
+def _request_domain(rec: MirrorRecord, outputs: Mapping[str, str | None],
                     contract: CrmContract) -> str | None:
     kept = outputs.get(contract.registered_domain)
     if kept:
@@ -80,10 +85,9 @@ def _request_domain(rec: MirrorRecord, outputs: dict[str, str | None],
 def _registrations(store: Store, contract: CrmContract, member: MemberContract,
                    views: dict[str, MemberView]) -> None:
     for object_type in ("companies", "contacts"):  # companies first: they win a shared domain
-        outputs = store.load_outputs(object_type)
         for rec in store.iter_records(object_type):
-            code = (rec.properties.get(contract.registration_requested_by) or "").strip().upper()
-            written = outputs.get(rec.object_id, {})
+            written = rec.properties  # the mirror holds outputs as read and as last written
+            code = (written.get(contract.registration_requested_by) or "").strip().upper()
             status = written.get(contract.registration_status)
             if not code or not status:
                 continue  # no request, or not decided and written yet
@@ -109,18 +113,16 @@ def _primary_company(links: list[str]) -> str | None:
 
 
 def _commissions(store: Store, contract: CrmContract, views: dict[str, MemberView]) -> None:
-    outputs = store.load_outputs("deals")
     found: dict[tuple[str, str], _Commission] = {}
     owners: dict[str, tuple[str, str]] = {}  # deal id -> (member code, company id)
-    for deal_id, written in outputs.items():
+    outputs: dict[str, Mapping[str, str | None]] = {}
+    for rec in store.iter_records("deals"):
+        written = rec.properties
         code = (written.get(contract.attributed_to) or "").strip().upper()
-        if code and written.get(contract.commission_plan) not in (None, "", "none"):
-            owners[deal_id] = (code, "")
-    deals = store.get_records("deals", owners)
-    for deal_id, rec in deals.items():
         primary = _primary_company(rec.associations.get("companies") or [])
-        if primary is not None:
-            owners[deal_id] = (owners[deal_id][0], primary)
+        if code and primary and written.get(contract.commission_plan) not in (None, "", "none"):
+            owners[rec.object_id] = (code, primary)
+            outputs[rec.object_id] = written
     company_recs = store.get_records("companies", {c for _, c in owners.values() if c})
     for deal_id in sorted(owners, key=lambda i: (len(i), i)):
         code, company_id = owners[deal_id]
