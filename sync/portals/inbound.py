@@ -79,7 +79,10 @@ def read_requests(gateway: Gateway, code: str,
     problems: list[Problem] = []
     for rec in search_having(gateway, member.requests, wanted):
         found = _request(rec, code, member)
-        (problems if isinstance(found, Problem) else requests).append(found)  # type: ignore[arg-type]
+        if isinstance(found, Problem):
+            problems.append(found)
+        else:
+            requests.append(found)
     return requests, problems
 
 
@@ -119,11 +122,15 @@ def carry_requests(program: Gateway, store: Store, repo: PortalRepo, hub_id: int
         else:
             targets[req.member_company_id] = chosen
     if homeless:
-        made = create_companies(program, [{"name": r.domain, "domain": r.domain}
-                                          for r in homeless])
+        domains = sorted({r.domain for r in homeless})  # one new company per domain
+        made, failed = create_companies(program, [{"name": d, "domain": d} for d in domains])
         result.created = len(made)
-        for req, rec in zip(homeless, made, strict=True):
-            targets[req.member_company_id] = rec
+        result.problems += failed
+        by_new_domain = {registrable_domain(rec.properties.get("domain")): rec for rec in made}
+        for req in homeless:
+            if req.domain in by_new_domain:
+                targets[req.member_company_id] = by_new_domain[req.domain]
+    requests = [r for r in requests if r.member_company_id in targets]
     updates: dict[str, dict[str, str]] = {}
     for req in requests:
         target = targets[req.member_company_id]

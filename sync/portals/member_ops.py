@@ -10,6 +10,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from functools import partial
 from typing import Any
 
+from policies.model import Problem
 from sync.gateway import CrmRecord, Gateway
 from sync.gateway.paging import chunked
 
@@ -19,15 +20,20 @@ BATCH_CREATE = "POST /crm/v3/objects/{type}/batch/create"
 IN_VALUES_MAX = 100
 
 
-def create_companies(gateway: Gateway, inputs: Sequence[Mapping[str, str]]) -> list[CrmRecord]:
-    """Create companies (100 per call) with the given properties; the created records."""
+def create_companies(gateway: Gateway, inputs: Sequence[Mapping[str, str]]
+                     ) -> tuple[list[CrmRecord], list[Problem]]:
+    """Create companies (100 per call) with the given properties: the created records, and a
+    ``create_failed`` problem per error of a partial (207) answer."""
     created: list[CrmRecord] = []
+    problems: list[Problem] = []
     for chunk in chunked(list(inputs), 100):
         body = {"inputs": [{"properties": dict(p)} for p in chunk]}
         send = partial(gateway.objects_batch.create, "companies", body, _preload_content=False)
         data = gateway.call(BATCH_CREATE, send, idempotent=False)
         created += [CrmRecord.from_json(r) for r in data.get("results", ())]
-    return created
+        problems += [Problem("company", str(e.get("context") or ""), "create_failed",
+                             str(e.get("message") or "")) for e in data.get("errors", ())]
+    return created, problems
 
 
 def search_by_domain(gateway: Gateway, domains: Sequence[str],

@@ -79,7 +79,8 @@ def push_view(gateway: Gateway, view: MemberView, member: MemberContract, *,
     if missing and create:
         inputs = [{"name": d, "domain": d, **{k: v for k, v in view[d].items() if v}}
                   for d in missing]
-        result.created = len(create_companies(gateway, inputs))
+        made, failed = create_companies(gateway, inputs)
+        result.created, result.problems = len(made), result.problems + failed
     else:
         result.problems += [Problem("company", d, "company_not_found",
                                     "no company with this domain in the member portal")
