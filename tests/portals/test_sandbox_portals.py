@@ -6,9 +6,14 @@ from collections.abc import Iterator
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
+import orjson
 import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
 
-from sandbox.config import SandboxConfig
+from sandbox.config import SandboxConfig, WebhookConfig
 from sandbox.dataset import Dataset, SeedRecord
 from sandbox.oauth import OAuthConfig
 from sandbox.portals import PortalsApp, PortalsConfig, serve_portals_in_thread
@@ -118,3 +123,22 @@ def test_token_endpoint_errors_have_hubspots_shape(running: RunningSandbox) -> N
     assert revoked.json()["status"] == "BAD_REFRESH_TOKEN"
     gone = httpx.get(f"{running.url}/oauth/v1/access-tokens/{tokens['access_token']}")
     assert gone.status_code == 404
+
+
+def test_member_portal_webhooks_carry_that_portals_id() -> None:
+    received: list[dict[str, object]] = []
+
+    async def collect(request: Request) -> Response:
+        received.extend(orjson.loads(await request.body()))
+        return Response(status_code=204)
+
+    with RunningSandbox(SandboxConfig(), SandboxState(), 10.0,
+                        app=Starlette(routes=[Route("/hook", collect, methods=["POST"])])) as sink:
+        config = SandboxConfig(webhooks=WebhookConfig(url=f"{sink.url}/hook"))
+        with serve_portals_in_thread(config, program_state(),
+                                     PortalsConfig(count=2, companies_per_portal=1)) as server:
+            state = portals(server).member(7_000_002).state
+            state.create(state.store("companies"), {"name": "x", "domain": "x-corp.com"})
+            server.drain_webhooks()
+    assert received
+    assert {e["portalId"] for e in received} == {7_000_002}
