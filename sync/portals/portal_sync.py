@@ -1,14 +1,20 @@
 """One member portal's sync, both ways: ``PortalSync.run(hub_id, kind)``.
 
 ``kind``: ``connect`` (create the member-portal properties, then in + out), ``inbound`` (in +
-out) or ``out``. In: the member's requests are carried to the program portal and the program
-companies they changed are re-read and decided at once (a targeted program sync); out: the
-member's view (``view.ProgramView``, rebuilt when the program has had a new run) is pushed.
+out) or ``out`` (queued after each program run: skipped without a call when the member's view
+is the one last pushed, kept as the checkpoint ``portal:<hub>:view``; ``inbound`` and
+``connect`` always read the portal, so a member's own edits are put right there).
+
+In: the member's requests are carried to the program portal and the program companies they
+changed are re-read and decided at once (a targeted program sync). Out: the member's view
+(``view.ProgramView``, rebuilt when the program has had a new run) is pushed.
 Each run is logged in the run log (kind ``portal``) with its data problems.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import threading
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,7 +27,7 @@ from sync.portals.inbound import carry_requests, read_requests
 from sync.portals.outbound import push_view
 from sync.portals.repo import PortalRepo
 from sync.portals.session import Disconnected, PortalSessions
-from sync.portals.view import ProgramView
+from sync.portals.view import MemberView, ProgramView
 from sync.ports import SyncRunner
 from sync.store import Store
 
@@ -40,14 +46,21 @@ class PortalReport:
     decided: int = 0
     updated: int = 0
     created: int = 0
+    skipped: bool = False  # an ``out`` job whose view had not changed: no call made
     problems: list[Problem] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {"hub_id": self.hub_id, "member": self.member_code, "kind": self.kind,
                 "calls": self.calls, "carried": self.carried, "decided": self.decided,
-                "updated": self.updated, "created": self.created,
+                "updated": self.updated, "created": self.created, "skipped": self.skipped,
                 "problems": [{"record": p.record_id, "code": p.code, "detail": p.detail}
                              for p in self.problems]}
+
+
+def view_digest(view: MemberView) -> str:
+    """A stable fingerprint of a member view (what was last pushed is kept as a checkpoint)."""
+    text = json.dumps(view, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def init_member_portal(gateway: Gateway, member: MemberContract) -> int:
@@ -124,10 +137,17 @@ class PortalSync:
                 self.decider.targeted_sync([("companies", i) for i in carried.to_decide],
                                            trigger=f"portal:{report.hub_id}")
                 report.decided = len(carried.to_decide)
-        out = push_view(gateway, self.view().member(code), self.member,
-                        create=self.settings.portals.create_companies)
+        view = self.view().member(code)
+        mark, digest = f"portal:{report.hub_id}:view", view_digest(view)
+        if report.kind == "out" and not first and self.store.get_checkpoint(mark) == digest:
+            report.skipped = True  # what the member sees has not changed since the last push
+            return
+        out = push_view(gateway, view, self.member, create=self.settings.portals.create_companies)
         report.updated, report.created = out.updated, out.created
         report.problems += out.problems
+        if not out.problems:
+            with self.store.transaction() as tx:
+                tx.set_checkpoint(mark, digest)
 
 
 def _calls(gateway: Gateway) -> int:

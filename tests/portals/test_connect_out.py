@@ -47,3 +47,22 @@ def test_a_resync_without_changes_writes_nothing(tmp_path: Path) -> None:
         assert again.report is not None
         assert (again.report.updated, again.report.created, again.report.carried) == (0, 0, 0)
         assert rig.member_state(ALPHA_HUB).version == before
+
+
+def test_an_out_job_after_a_program_run_that_changed_nothing_makes_no_call(
+        tmp_path: Path) -> None:
+    with portal_rig(tmp_path) as rig:
+        rig.connect("ALPHA", ALPHA_HUB)
+        rig.parts.worker.drain()
+        rig.runtime.engine.reevaluate(trigger="test")  # a program run: out jobs are queued
+        assert rig.parts.worker.watch_program() == 1
+        [out] = rig.parts.worker.drain()
+        assert out.report is not None
+        assert out.report.skipped
+        assert out.report.calls == 0
+        rig.set_company(ALPHA_HUB, "shop-a.com", **{C.registration_status: "expired"})
+        rig.parts.repo.enqueue([ALPHA_HUB], "inbound")  # a member's edit: put right
+        [fixed] = rig.parts.worker.drain()
+        assert fixed.report is not None
+        assert fixed.report.updated == 1
+        assert rig.companies(ALPHA_HUB)["shop-a.com"][C.registration_status] == "converted"
