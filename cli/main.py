@@ -59,7 +59,8 @@ def sandbox(
     from sandbox.portals import PortalsConfig
 
     portals = PortalsConfig(count=member_portals, rate_limits_enabled=not no_rate_limit,
-                            seed=seed, oauth=OAuthConfig(
+                            seed=seed, oauth=OAuthConfig(  # one public app, one secret
+                                client_secret=webhook_secret,
                                 access_token_lifetime_s=access_token_lifetime))
     run(host, port, config, profile, seed, portals)
 

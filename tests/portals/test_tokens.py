@@ -8,6 +8,7 @@ from pathlib import Path
 from cryptography.fernet import Fernet
 from pydantic import SecretStr
 
+from cli.doctor_member_portals import member_portal_checks
 from sync.portals import list_portals
 from sync.portals.vault import TokenVault
 from tests.engine.seed import C
@@ -71,3 +72,18 @@ def test_a_changed_token_key_disconnects_instead_of_failing_forever(tmp_path: Pa
         [portal] = list_portals(rig.runtime.store)
         assert portal.status == "disconnected"
         assert "does not decrypt" in (portal.last_error or "")
+
+
+def test_doctor_warns_about_a_disconnected_portal(tmp_path: Path) -> None:
+    with portal_rig(tmp_path) as rig:
+        rig.connect("ALPHA", ALPHA_HUB)
+        rig.parts.worker.drain()
+        assert [c.status for c in member_portal_checks(rig.settings, True)] == ["ok"]
+        rig.portals.oauth.revoke(ALPHA_HUB)
+        rig.parts.repo.expire_access(ALPHA_HUB)
+        rig.parts.repo.enqueue([ALPHA_HUB], "inbound")
+        rig.parts.worker.drain()
+        [check] = member_portal_checks(rig.settings, True)
+        assert check.status == "warn"
+        assert "ALPHA (refresh refused: BAD_REFRESH_TOKEN)" in check.detail
+        assert "portals invite" in (check.fix or "")
