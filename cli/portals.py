@@ -95,9 +95,15 @@ def sync(code: str | None = typer.Argument(None, help="one member's partner code
     """Sync member portals now, both ways; exit 1 when any portal failed."""
     from cli.output import emit_json
     from cli.portals_wiring import build_portal_parts
+    from config.settings import SettingsError
 
     runtime = _runtime()
-    parts = build_portal_parts(runtime)
+    try:
+        parts = build_portal_parts(runtime)
+    except SettingsError as exc:
+        runtime.close()
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
     try:
         if code is None:
             hubs = parts.repo.hub_ids()

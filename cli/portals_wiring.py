@@ -7,9 +7,12 @@ from __future__ import annotations
 import os
 import socket
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import httpx
+from prometheus_client.core import CounterMetricFamily, Metric
+from prometheus_client.registry import Collector
 
 from cli.runtime import Runtime
 from config.settings import Settings, SettingsError
@@ -81,6 +84,21 @@ def build_portal_parts(runtime: Runtime, *, clock: Clock | None = None,
     return PortalParts(repo, sessions, syncer, worker, routes, router, http)
 
 
+class RouteCollector(Collector):
+    """``partner_sync_webhook_events_routed_total{route=program|member|echo|unknown}``."""
+
+    def __init__(self, router: EventRouter) -> None:
+        self._router = router
+
+    def collect(self) -> Iterator[Metric]:
+        family = CounterMetricFamily("partner_sync_webhook_events_routed",
+                                     "Webhook events by where the portal router sent them",
+                                     labels=["route"])
+        for route, count in sorted(self._router.counts.items()):
+            family.add_metric([route], count)
+        yield family
+
+
 def add_portals(parts: ServeParts, runtime: Runtime, *, clock: Clock | None = None,
                 worker: bool = True) -> PortalParts:
     """Serve member portals: the OAuth routes, routing of webhook events by ``portalId`` and
@@ -91,6 +109,7 @@ def add_portals(parts: ServeParts, runtime: Runtime, *, clock: Clock | None = No
     parts.extra_routes += portals_admin_routes(
         runtime.store, admin.get_secret_value() if admin else None)
     parts.route_events = portal_parts.router.route
+    parts.metrics.register(RouteCollector(portal_parts.router))
     if worker:
         parts.on_start.append(portal_parts.worker.start)
     parts.on_stop.append(portal_parts.close)

@@ -38,8 +38,10 @@ def create_companies(gateway: Gateway, inputs: Sequence[Mapping[str, str]]
 
 def search_by_domain(gateway: Gateway, domains: Sequence[str],
                      properties: Sequence[str]) -> Iterator[CrmRecord]:
-    """Companies whose ``domain`` is one of ``domains`` (``IN``, 100 values a search)."""
-    for chunk in chunked(sorted(set(domains)), IN_VALUES_MAX):
+    """Companies whose ``domain`` is one of ``domains``, or one of them with ``www.`` in front
+    (``IN``, 100 values a search); callers compare registrable domains."""
+    values = sorted({v for d in domains for v in (d, f"www.{d}")})
+    for chunk in chunked(values, IN_VALUES_MAX):
         groups = [{"filters": [{"propertyName": "domain", "operator": "IN", "values": chunk}]}]
         for page in gateway.search_all("companies", groups, ["domain", *properties]):
             yield from page.records

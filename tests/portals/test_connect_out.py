@@ -12,6 +12,7 @@ from tests.portals.rig import ALPHA_HUB, BETA_HUB, portal_rig
 def test_connect_stores_sealed_tokens_and_first_sync_writes_the_members_view(
         tmp_path: Path) -> None:
     with portal_rig(tmp_path) as rig:
+        rig.set_company(ALPHA_HUB, "www.shop-a.com")  # the member's own spelling of the domain
         answer = rig.connect("ALPHA", ALPHA_HUB)
         assert answer.status_code == 200, answer.text
         [portal] = list_portals(rig.runtime.store)
@@ -23,7 +24,8 @@ def test_connect_stores_sealed_tokens_and_first_sync_writes_the_members_view(
         outcomes = rig.parts.worker.drain()
         assert [o.status for o in outcomes] == ["done"]
         companies = rig.companies(ALPHA_HUB)
-        shop = companies["shop-a.com"]
+        assert "shop-a.com" not in companies  # found under its www. spelling, not created
+        shop = companies["www.shop-a.com"]
         assert shop[C.registration_status] == "converted"
         assert shop[C.commission_plan] == "provider_12"
         assert shop[C.commission_earned] not in (None, "", "0", "0.00")
