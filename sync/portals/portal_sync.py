@@ -47,6 +47,7 @@ class PortalReport:
     updated: int = 0
     created: int = 0
     skipped: bool = False  # an ``out`` job whose view had not changed: no call made
+    view_digest: str | None = None  # the view pushed in full (kept as the checkpoint)
     problems: list[Problem] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
@@ -105,7 +106,7 @@ class PortalSync:
         if portal is None:
             raise Disconnected(f"no member portal {hub_id}")
         report = PortalReport(hub_id, portal.member_code, kind)
-        gateway = self.sessions.gateway(hub_id)
+        gateway = self.sessions.gateway(hub_id, portal)
         run_id = self.store.start_run("portal", None, f"portal:{hub_id}:{kind}")
         try:
             self._steps(gateway, portal.member_code, report,
@@ -117,11 +118,15 @@ class PortalSync:
             raise
         report.calls = _calls(gateway)
         self.repo.record_sync(hub_id, report.calls, None)
-        self.store.add_run_problems(run_id, report.problems)
         counts = {"member_portal": {"calls": report.calls, "carried": report.carried,
                                     "decided": report.decided, "written": report.updated,
                                     "created": report.created}}
-        self.store.finish_run(run_id, "partial" if report.problems else "ok", counts)
+        with self.store.transaction() as tx:  # the view checkpoint moves with the run's record
+            if report.problems:
+                tx.add_run_problems(run_id, report.problems)
+            if report.view_digest is not None:
+                tx.set_checkpoint(f"portal:{hub_id}:view", report.view_digest)
+            tx.finish_run(run_id, "partial" if report.problems else "ok", counts)
         return report
 
     def _steps(self, gateway: Gateway, code: str, report: PortalReport, *, first: bool) -> None:
@@ -146,8 +151,7 @@ class PortalSync:
         report.updated, report.created = out.updated, out.created
         report.problems += out.problems
         if not out.problems:
-            with self.store.transaction() as tx:
-                tx.set_checkpoint(mark, digest)
+            report.view_digest = digest
 
 
 def _calls(gateway: Gateway) -> int:

@@ -62,9 +62,10 @@ class PortalSessions:
                     clock=self._monotonic, sleep=self._sleep)
             return self._limiters[hub_id]
 
-    def gateway(self, hub_id: int) -> Gateway:
-        """A gateway for a connected portal, its token valid for at least the refresh margin."""
-        portal = self.repo.get(hub_id)
+    def gateway(self, hub_id: int, portal: PortalRow | None = None) -> Gateway:
+        """A gateway for a connected portal (``portal``: its row, when just read), its token
+        valid for at least the refresh margin."""
+        portal = portal if portal is not None else self.repo.get(hub_id)
         if portal is None or portal.status != CONNECTED:
             raise Disconnected(f"portal {hub_id} is not connected")
         token = self.access_token(portal)
