@@ -15,6 +15,10 @@ Usage (from the repository root)::
 
     python -m bench.bench_policies                 # M and L, table + bench/out/policies.json
     python -m bench.bench_policies --profiles M --cprofile   # plus the hottest functions
+    python -m bench.bench_policies --profiles M --runs 5     # the plain call in 5 processes
+
+The plain cold call is timed in ``--runs`` fresh processes (default 5), each beside its own
+baseline; the table shows the first run and the median with its spread [min, max].
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ import json
 import os
 import pstats
 import resource
+import statistics
 import subprocess
 import sys
 import time
@@ -42,6 +47,7 @@ from policies.model import Program
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGETS = {"M": (2.0, None), "L": (20.0, 1024.0)}  # (seconds, MiB) from the task
+RATIO_TARGETS = {"M": 2.5}  # plain cold call / bookkeeping baseline, same process
 
 
 def baseline(program: Program, as_of: date) -> int:
@@ -67,6 +73,14 @@ def baseline(program: Program, as_of: date) -> int:
                 j += 1
             months += j
     return len(requests) + len(members) + months
+
+
+def _cpu_timed(fn: Callable[[], object]) -> tuple[float, float]:
+    """One run of ``fn``: (wall seconds, this process's CPU seconds). On a shared machine the
+    CPU time leaves out the time other processes held the core."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    fn()
+    return time.perf_counter() - wall, time.process_time() - cpu
 
 
 def _timed(fn: Callable[[], object], repeat: int) -> float:
@@ -113,8 +127,9 @@ def run_child(name: str, seed: int, repeat: int, profile_hot: bool) -> dict[str,
     profile = PROFILES[name]
     program, terms, as_of, generate_s = _load(name, seed)
     rss_inputs = _rss_mib()
-    baseline_s = _timed(lambda: baseline(program, as_of), repeat)
-    engine_s = _timed(lambda: evaluate_program(program, terms, as_of), 1)
+    base_runs = [_cpu_timed(lambda: baseline(program, as_of)) for _ in range(repeat)]
+    baseline_s, baseline_cpu_s = min(w for w, _ in base_runs), min(c for _, c in base_runs)
+    engine_s, engine_cpu_s = _cpu_timed(lambda: evaluate_program(program, terms, as_of))
     warm_s = _timed(lambda: evaluate_program(program, terms, as_of), repeat)
     gc.collect()
     gc.freeze()
@@ -134,7 +149,10 @@ def run_child(name: str, seed: int, repeat: int, profile_hot: bool) -> dict[str,
         "engine_s": round(engine_s, 3),
         "engine_warm_s": round(warm_s, 3),
         "engine_frozen_s": round(frozen_s, 3),
-        "ratio": round(engine_s / baseline_s, 1) if baseline_s else None,
+        "ratio": round(engine_s / baseline_s, 2) if baseline_s else None,
+        "baseline_cpu_s": round(baseline_cpu_s, 3),
+        "engine_cpu_s": round(engine_cpu_s, 3),
+        "ratio_cpu": round(engine_cpu_s / baseline_cpu_s, 2) if baseline_cpu_s else None,
         "rss_inputs_mib": round(rss_inputs, 1),
         "peak_rss_mib": round(_rss_mib(), 1),
         "ledger_lines": len(result.ledger),
@@ -162,12 +180,42 @@ def _run_child(args: list[str]) -> dict[str, Any]:
     return measured
 
 
-def run_profile(name: str, seed: int, repeat: int, profile_hot: bool) -> dict[str, Any]:
-    """Run one profile in two fresh interpreters (plain call, engine's call); merged figures."""
+def run_profile(
+    name: str, seed: int, repeat: int, profile_hot: bool, runs: int = 1
+) -> dict[str, Any]:
+    """Run one profile in fresh interpreters: the plain call ``runs`` times (each in its own
+    process, ``os.getloadavg()`` noted before each), the engine's call once; merged figures of
+    the first run plus every run's baseline, cold call and ratio with median and spread."""
     common = ["--seed", str(seed), "--repeat", str(repeat)]
-    measured = _run_child(["--child", name, *common] + (["--cprofile"] if profile_hot else []))
+    each = []
+    for index in range(runs):
+        load = os.getloadavg()[0]
+        hot = ["--cprofile"] if profile_hot and index == 0 else []
+        child = _run_child(["--child", name, *common, *hot])
+        child["load_1min_before"] = round(load, 2)
+        each.append(child)
+    measured = dict(each[0])
     measured.update(_run_child(["--paused-child", name, *common]))
+    columns = ("baseline_s", "engine_s", "ratio", "baseline_cpu_s", "engine_cpu_s", "ratio_cpu")
+    measured["runs"] = [{k: r[k] for k in (*columns, "load_1min_before")} for r in each]
+    for column in columns:
+        values = sorted(r[column] for r in each)
+        measured[f"{column}_median"] = round(statistics.median(values), 3)
+        measured[f"{column}_spread"] = [values[0], values[-1]]
     return measured
+
+
+def ratio_verdict(row: dict[str, Any], column: str = "ratio") -> str:
+    """Whether the median ratio in ``column``, and every run's, is within the ratio target."""
+    target = RATIO_TARGETS.get(row["profile"])
+    if target is None:
+        return "no ratio target"
+    worst, median = row[f"{column}_spread"][1], row[f"{column}_median"]
+    if worst <= target:
+        return f"met in every run (<= {target})"
+    if median <= target:
+        return f"met by the median, missed by the worst run ({worst} > {target})"
+    return f"MISSED (median {median} > {target})"
 
 
 def _verdict(row: dict[str, Any], column: str) -> str:
@@ -221,6 +269,21 @@ def print_table(rows: list[dict[str, Any]]) -> None:
             )
         )
     for r in rows:
+        runs = r.get("runs", [])
+        print(f"\nprofile {r['profile']}, {len(runs)} run(s), each in a fresh process:")
+        for i, run in enumerate(runs, 1):
+            print(f"  run {i}: wall: baseline {run['baseline_s']} s, plain cold "
+                  f"{run['engine_s']} s, ratio {run['ratio']}; CPU: baseline "
+                  f"{run['baseline_cpu_s']} s, plain cold {run['engine_cpu_s']} s, ratio "
+                  f"{run['ratio_cpu']} (load {run['load_1min_before']})")
+        if runs:
+            for kind, suffix in (("wall", ""), ("CPU", "_cpu")):
+                print(f"  median {kind}: baseline {r[f'baseline{suffix}_s_median']} s "
+                      f"{r[f'baseline{suffix}_s_spread']}, plain cold "
+                      f"{r[f'engine{suffix}_s_median']} s {r[f'engine{suffix}_s_spread']}, "
+                      f"ratio {r[f'ratio{suffix}_median']} {r[f'ratio{suffix}_spread']}: "
+                      f"{ratio_verdict(r, 'ratio' + suffix)}")
+    for r in rows:
         if "hot" in r:
             print(f"\n-- hottest functions, profile {r['profile']} (cProfile, by own time)")
             print(r["hot"])
@@ -232,6 +295,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--repeat", type=int, default=2, help="best of N warm runs")
     parser.add_argument("--cprofile", action="store_true", help="report the hottest functions")
+    parser.add_argument("--runs", type=int, default=5,
+                        help="fresh processes per profile for the plain call (median, spread)")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out" / "policies.json")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--paused-child", help=argparse.SUPPRESS)
@@ -242,7 +307,8 @@ def main(argv: list[str] | None = None) -> None:
     if args.child:
         print(json.dumps(run_child(args.child, args.seed, args.repeat, args.cprofile)))
         return
-    rows = [run_profile(p, args.seed, args.repeat, args.cprofile) for p in args.profiles]
+    rows = [run_profile(p, args.seed, args.repeat, args.cprofile, args.runs)
+            for p in args.profiles]
     print_table(rows)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(rows, indent=2) + "\n", encoding="utf-8")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from importlib import resources
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 from alembic.runtime.migration import MigrationContext
@@ -23,6 +24,7 @@ from cli.doctor_checks import Check, DoctorReport
 from cli.doctor_member_portals import member_portal_checks
 from cli.doctor_portal import portal_checks
 from cli.output import ExitCode
+from cli.startup import store_folder_problem
 from config.settings import Settings
 from config.terms import TermsError
 
@@ -61,7 +63,7 @@ def webhook_checks(settings: Settings) -> list[Check]:
             "webhook URL", "warn", "no public URL: v3 signatures cover the URL HubSpot posts to",
             "set PARTNER_SYNC_WEBHOOKS__PUBLIC_URL to the exact https URL of the webhook "
             "subscription (e.g. https://sync.example.com/webhooks/hubspot)"))
-    elif not hooks.public_url.startswith("https://"):
+    elif not hooks.public_url.startswith("https://") and not is_loopback_url(hooks.public_url):
         checks.append(Check(
             "webhook URL", "fail", f"public URL {hooks.public_url} is not https",
             "HubSpot delivers webhooks to https URLs only: put TLS in front of serve and set "
@@ -72,8 +74,20 @@ def webhook_checks(settings: Settings) -> list[Check]:
             "set PARTNER_SYNC_ADMIN__TOKEN to a long random value to use /admin and "
             "`partner-sync resync --remote`"))
     if not checks:
-        checks.append(Check("webhooks", "ok", "secret, https public URL and admin token set"))
+        scheme = "https" if (hooks.public_url or "").startswith("https://") else "loopback http"
+        checks.append(Check("webhooks", "ok", f"secret, {scheme} public URL and admin token set"))
     return checks
+
+
+LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+
+
+def is_loopback_url(url: str) -> bool:
+    """An http URL on this machine: what the sandbox delivers webhooks to (HubSpot itself
+    posts to https only, so anything else must be https)."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    return parts.scheme == "http" and (host in LOOPBACK_HOSTS or host.startswith("127."))
 
 
 def _head_revision() -> str | None:
@@ -85,10 +99,14 @@ def store_checks(settings: Settings) -> list[Check]:
     """The store answers and its schema is at the newest revision. Creates nothing: a SQLite
     file that does not exist yet is reported, not made."""
     try:
-        url = make_url(settings.store.url)
+        url = make_url(settings.store.url.get_secret_value())
     except ArgumentError as exc:
         return [Check("store", "fail", f"PARTNER_SYNC_STORE__URL does not parse: {exc}",
                       FIX_STORE, ExitCode.USAGE)]
+    if (problem := store_folder_problem(settings)) is not None:
+        return [Check("store", "fail", problem,
+                      "create the folder, or point PARTNER_SYNC_STORE__URL at a file in an "
+                      "existing folder", ExitCode.USAGE)]
     database = url.database or ""
     if url.get_backend_name() == "sqlite" and database not in ("", ":memory:") and not Path(
         database

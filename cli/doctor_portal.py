@@ -86,8 +86,10 @@ def _reachable(gateway: Gateway, base_url: str) -> Check | None:
         return Check("token", "fail", str(exc), FIX_TOKEN, ExitCode.AUTH)
     except TransientError as exc:
         if exc.status is None or exc.status >= 500:
-            return Check("portal", "fail", f"cannot reach {base_url}: {exc}", FIX_UNREACHABLE,
-                         ExitCode.UNREACHABLE)
+            # A transport error already names the host and the URL called.
+            detail = str(exc) if str(exc).startswith("cannot reach ") else \
+                f"cannot reach {base_url}: {exc}"
+            return Check("portal", "fail", detail, FIX_UNREACHABLE, ExitCode.UNREACHABLE)
     except HubSpotError:
         return None  # other answers mean it is there; the probes below say more
     return None
@@ -166,8 +168,9 @@ def _property_checks(gateway: Gateway, settings: Settings) -> list[Check]:
 
 
 def _int(headers: Mapping[str, str], name: str) -> int | None:
-    raw = headers.get(name)
-    return int(raw) if raw is not None and raw.strip().isdigit() else None
+    raw = (headers.get(name) or "").strip()
+    # ASCII digits only: "²".isdigit() is True but int() refuses it.
+    return int(raw) if raw.isascii() and raw.isdigit() else None
 
 
 def rate_limit_check(tap: HeaderTap, configured_per_10s: int) -> Check:

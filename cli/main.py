@@ -3,28 +3,45 @@ the part each component needs."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
-from typing import Any, NoReturn
 
 import typer
+
+from cli.exits import exit_codes_help
+from cli.help import ExitCodesGroup
 
 app = typer.Typer(
     name="partner-sync",
     help="Keeps a HubSpot partner program running by itself.",
+    epilog=exit_codes_help(),
     no_args_is_help=True,
     add_completion=False,
+    cls=ExitCodesGroup,
 )
 
 
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        typer.echo(f"partner-sync {version('partner-sync')}")
+        raise typer.Exit()
+
+
 @app.callback()
-def main() -> None:
+def main(
+    _: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                           help="print the version and exit"),
+) -> None:
     """Sync worker, rules engine and webhook receiver for a HubSpot partner program."""
 
 
 def _per_10s(raw: str) -> int:
     """``190`` or ``190/10s`` -> 190 (requests per rolling 10 seconds)."""
     text = raw.strip().lower().removesuffix("/10s")
-    if not text.isdigit() or int(text) < 1:
+    # ASCII digits only: "²".isdigit() is True but int() refuses it.
+    if not (text.isascii() and text.isdigit()) or int(text) < 1:
         raise typer.BadParameter(f"expected N or N/10s with N >= 1, got {raw!r}")
     return int(text)
 
@@ -74,8 +91,8 @@ def doctor(
 ) -> None:
     """Check settings, token, scopes, contract properties, rate limits, store and webhooks.
 
-    Exit codes: 0 nothing failed, 1 warnings with --strict, 2 settings,
-    3 token, scopes or properties, 4 portal or store unreachable.
+    Exits 0 when nothing failed (1 for warnings with --strict), else with the highest code
+    among the failed checks (the table in `partner-sync --help`).
     """
     from cli.doctor import render_text, run_doctor
     from cli.output import console, emit_json, load_settings_or_exit
@@ -114,6 +131,10 @@ def report(
                 + ", ".join(f"earned {t['earned']} {t['currency']}, paid {t['paid_to_date']}"
                             for t in item["totals"])
             )
+        files = sum(len(item["files"]) for item in summary["statements"])
+        console(stderr=False).print(
+            f"report as of {summary['as_of']}: {len(summary['statements'])} member(s), "
+            f"{files} file(s) in {summary['out_dir']}")
 
 
 @app.command()
@@ -135,162 +156,30 @@ def resync(
 
 # -- init and sync (the sync engine) ---------------------------------------------------------
 
-EXIT_OK, EXIT_RUN_FAILED, EXIT_SETTINGS, EXIT_AUTH, EXIT_UNREACHABLE = 0, 1, 2, 3, 4
-
-
-def _runtime() -> Any:
-    """Settings -> logging and runtime. A settings error prints the message naming the setting
-    (exit 2); a store that cannot be opened exits 4. ``_end_logging()`` undoes the logging."""
-    from cli.runtime import StoreUnavailable, build_runtime
-    from config.settings import SettingsError, load_settings
-    from sync.logs import configure_logging
-
-    try:
-        settings = load_settings()
-        configure_logging(settings)  # the engine logs one line per run (JSON off a terminal)
-        return build_runtime(settings)
-    except StoreUnavailable as exc:
-        _end_logging()
-        typer.echo(f"error: {exc}\nfix: check PARTNER_SYNC_STORE__URL: the database must be up "
-                   "and reachable with those credentials", err=True)
-        raise typer.Exit(EXIT_UNREACHABLE) from None
-    except (SettingsError, ValueError) as exc:
-        _end_logging()
-        typer.echo(f"settings error: {exc}", err=True)
-        raise typer.Exit(EXIT_SETTINGS) from None
-
-
-def _end_logging() -> None:
-    """Remove the handler ``configure_logging`` installed (its stream may close before exit)."""
-    import logging
-
-    root = logging.getLogger()
-    for handler in [h for h in root.handlers if h.get_name() == "partner-sync"]:
-        root.removeHandler(handler)
-
-
-_FIXES = {
-    "auth": "set PARTNER_SYNC_HUBSPOT__ACCESS_TOKEN to the private app's current token (its Auth "
-            "tab) with the scopes in docs/connecting-a-portal.md; `partner-sync doctor` lists "
-            "what is missing",
-    "unreachable": "check PARTNER_SYNC_HUBSPOT__BASE_URL and the network (DNS, proxy, "
-                   "firewall); `partner-sync doctor` tests the connection",
-    "busy": "another sync is running (maybe on another replica): retry when it has finished",
-}
-_OTHER_FIX = "run `partner-sync doctor`; docs/troubleshooting.md lists every error and its fix"
-
-
-def _stop(exc: Exception) -> NoReturn:
-    """Print why a run stopped and how to fix it; exit 3 auth/scope, 4 unreachable, else 1."""
-    from sync.engine import SyncBusy, SyncError
-
-    code, kind = EXIT_RUN_FAILED, "busy"
-    if isinstance(exc, SyncError):
-        kind = exc.kind
-        code = {"auth": EXIT_AUTH, "unreachable": EXIT_UNREACHABLE}.get(kind, code)
-    elif not isinstance(exc, SyncBusy):
-        raise exc
-    typer.echo(f"error: {exc}\nfix: {_FIXES.get(kind, _OTHER_FIX)}", err=True)
-    raise typer.Exit(code)
-
 
 @app.command()
 def init(
     as_json: bool = typer.Option(False, "--json", help="print what was created as JSON"),
 ) -> None:
     """Create the property group and every custom property in HubSpot (idempotent)."""
-    from sync.engine import SyncBusy, SyncError
-    from sync.gateway import AuthError, HubSpotError
+    from cli.sync_commands import run_init
 
-    runtime = _runtime()
-    try:
-        report = runtime.engine.init_portal()
-    except AuthError as exc:
-        _stop(SyncError(str(exc), "auth"))
-    except HubSpotError as exc:
-        _stop(SyncError(str(exc), "unreachable" if exc.status is None else "hubspot"))
-    except SyncBusy as exc:  # pragma: no cover - init takes no lock
-        _stop(exc)
-    finally:
-        runtime.close()
-        _end_logging()
-    if as_json:
-        from cli.output import emit_json
-
-        emit_json(report.to_dict())
-        return
-    typer.echo(
-        f"created {len(report.groups_created)} group(s) and "
-        f"{len(report.properties_created)} propert(ies); "
-        f"{report.properties_existing} already existed"
-    )
+    run_init(as_json=as_json)
 
 
 @app.command()
 def sync(
     full: bool = typer.Option(False, "--full", help="full read and reconcile"),
     as_of: str | None = typer.Option(None, "--as-of", help="evaluate at this date (YYYY-MM-DD)"),
-    dry_run: bool = typer.Option(False, "--dry-run", help="print planned changes only"),
-    as_json: bool = typer.Option(False, "--json", help="print the run report as JSON"),
+    dry_run: bool = typer.Option(False, "--dry-run",
+                                 help="print the planned changes per property; write nothing"),
+    as_json: bool = typer.Option(False, "--json",
+                                 help="print the run as JSON (with every planned patch)"),
 ) -> None:
     """Sync HubSpot once: read, apply the program rules, write the differences back."""
-    from datetime import date
+    from cli.sync_commands import run_sync
 
-    from sync.engine import SyncBusy, SyncError
-
-    try:
-        when = date.fromisoformat(as_of) if as_of else None
-    except ValueError:
-        typer.echo(f"error: --as-of must be YYYY-MM-DD, got {as_of!r}", err=True)
-        raise typer.Exit(EXIT_SETTINGS) from None
-    from cli.output import activity
-
-    runtime = _runtime()
-    try:
-        engine = runtime.engine
-        run = engine.full_sync if full else engine.incremental_sync
-        calls = runtime.gateway.metrics.snapshot
-        with activity("full sync" if full else "incremental sync",
-                      lambda: int(calls()["totals"]["calls"])):
-            report = run(as_of=when, dry_run=dry_run, trigger="cli")
-    except (SyncError, SyncBusy) as exc:
-        _stop(exc)
-    finally:
-        runtime.close()
-        _end_logging()
-    _print_report(report, as_json)
-    if report.status != "ok":
-        raise typer.Exit(EXIT_RUN_FAILED)
-
-
-def _print_report(report: Any, as_json: bool) -> None:
-    if as_json:
-        import json
-
-        typer.echo(json.dumps(report.to_dict(), indent=2))
-        return
-    from rich.console import Console
-    from rich.table import Table
-
-    console = Console()
-    table = Table(title=f"{report.kind} sync, run {report.run_id}, as of {report.as_of}")
-    for column in ("object type", "read", "patched", "written"):
-        table.add_column(column)
-    planned: dict[str, int] = {}
-    for patch in report.patches:
-        planned[patch.object_type] = planned.get(patch.object_type, 0) + 1
-    for object_type in ("companies", "contacts", "deals", "subscriptions"):
-        table.add_row(object_type, str(report.records_read.get(object_type, 0)),
-                      str(planned.get(object_type, 0)), str(report.written.get(object_type, 0)))
-    console.print(table)
-    if report.dry_run:
-        for patch in report.patches:
-            console.print(f"{patch.object_type}/{patch.object_id}: {dict(patch.properties)}")
-    console.print(
-        f"status {report.status}; {sum(report.api_calls.values())} API calls, "
-        f"{report.rate_limited} rate-limited; {len(report.problems)} data problems; "
-        f"{len(report.write_failures)} write failures"
-    )
+    run_sync(full=full, as_of=as_of, dry_run=dry_run, as_json=as_json)
 
 
 @app.command()
@@ -299,22 +188,9 @@ def serve(
     port: int = typer.Option(8000, help="port to listen on"),
 ) -> None:
     """Run the webhook receiver, inbox worker, scheduler and admin API (until SIGINT/SIGTERM)."""
-    from cli.output import load_settings_or_exit
-    from cli.runtime import StoreUnavailable
-    from cli.serve import serve as run_serve
-    from config.settings import SettingsError
-    from sync.logs import configure_logging
+    from cli.serve_command import run_serve_command
 
-    settings = load_settings_or_exit()
-    configure_logging(settings)
-    try:
-        run_serve(settings, host, port)
-    except SettingsError as exc:
-        code = EXIT_UNREACHABLE if isinstance(exc, StoreUnavailable) else EXIT_SETTINGS
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(code) from exc
-    finally:
-        _end_logging()
+    run_serve_command(host, port)
 
 
 @app.command()
@@ -330,9 +206,54 @@ def demo(
     run_demo_command(seed=seed, as_json=as_json,
                      keep_store=Path(keep_store) if keep_store else None)
 
+
+def run() -> None:
+    """The console script: the app, and a reader that stops reading early (``| head``) ends
+    the command quietly with exit 0 instead of exit 1 or a traceback."""
+    stdout_before = _stdout_identity()
+    try:
+        app()
+    except BrokenPipeError:  # raised outside typer's and rich's own handling
+        _quiet_broken_pipe()
+    except SystemExit as exc:
+        # On a broken pipe typer wraps stdout in PacifyFlushWrapper, and rich points stdout
+        # at /dev/null; both then exit 1.
+        if exc.code == 1 and _pipe_broke(stdout_before):
+            _quiet_broken_pipe()
+        raise
+
+
+def _stdout_identity() -> tuple[int, int] | None:
+    import os
+
+    try:
+        info = os.fstat(1)
+    except OSError:
+        return None
+    return (info.st_dev, info.st_ino)
+
+
+def _pipe_broke(before: tuple[int, int] | None) -> bool:
+    import os
+
+    if type(sys.stdout).__name__.endswith("PacifyFlushWrapper"):
+        return True
+    null = os.stat(os.devnull)
+    return before != (null.st_dev, null.st_ino) == _stdout_identity()
+
+
+def _quiet_broken_pipe() -> None:
+    import os
+
+    # Python flushes stdout again at exit; pointing it at /dev/null keeps that flush silent.
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+    sys.exit(0)
+
+
 from cli.portals import portals_app  # noqa: E402
 
 app.add_typer(portals_app, name="portals")
 
 if __name__ == "__main__":  # pragma: no cover
-    app()
+    run()

@@ -1,7 +1,6 @@
 """How every CLI command talks to people and scripts: exit codes, JSON, colour, progress.
 
-- Exit codes (docs/troubleshooting.md): ``0`` ok, ``1`` the run finished with failures, ``2``
-  usage or settings, ``3`` HubSpot auth or scopes, ``4`` portal (or store) unreachable.
+- Exit codes: ``cli.exits.EXIT_CODES`` (the one table; docs/troubleshooting.md and ``--help``).
 - ``--json`` output goes to stdout as one JSON document; messages go to stderr.
 - Colour only on a terminal: rich's ``Console`` detects the terminal and honours ``NO_COLOR``.
 - Progress bars only on a terminal (a log or a pipe gets no control characters).
@@ -10,9 +9,10 @@
 
 from __future__ import annotations
 
-import enum
+import logging
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, NoReturn
@@ -22,6 +22,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from cli.exits import ExitCode
 from config.settings import Settings, SettingsError, load_settings
 
 __all__ = [
@@ -33,14 +34,6 @@ __all__ = [
     "load_settings_or_exit",
     "progress",
 ]
-
-
-class ExitCode(enum.IntEnum):
-    OK = 0
-    FAILURES = 1  # the command ran; some records, checks or writes failed
-    USAGE = 2  # bad arguments or settings (typer uses 2 for usage errors too)
-    AUTH = 3  # HubSpot rejected the token or it lacks scopes; contract properties missing
-    UNREACHABLE = 4  # the portal (or the store, or the serve process) did not answer
 
 
 def console(*, stderr: bool = True) -> Console:
@@ -70,26 +63,47 @@ def fail(message: str, fix: str | None, code: ExitCode, *, as_json: bool = False
     raise typer.Exit(int(code))
 
 
+UNKNOWN_FIX = ("rename the variable as suggested (levels are separated by a double underscore), "
+               "or unset it; every setting is listed in docs/configuration.md")
+
+
 def load_settings_or_exit(*, as_json: bool = False) -> Settings:
     """Settings from the environment and config file; exit 2 naming the bad setting."""
     try:
         return load_settings()
     except SettingsError as exc:
-        fail(
-            f"invalid settings: {exc}",
-            "set the named variable correctly (environment or the TOML file named by "
-            "PARTNER_SYNC_CONFIG_FILE); every setting is listed in docs/configuration.md",
-            ExitCode.USAGE,
-            as_json=as_json,
-        )
+        fix = (UNKNOWN_FIX if "unknown setting" in str(exc) else
+               "set the named variable correctly (environment or the TOML file named by "
+               "PARTNER_SYNC_CONFIG_FILE); every setting is listed in docs/configuration.md")
+        fail(f"invalid settings: {exc}", fix, ExitCode.USAGE, as_json=as_json)
 
 
 @contextmanager
-def progress(description: str, total: int | None) -> Iterator[Any]:
-    """A progress bar on stderr (hidden when stderr is not a terminal); yields ``advance()``."""
+def progress(
+    description: str,
+    total: int | None,
+    *,
+    out: Console | None = None,
+    quiet_interval_s: float | None = None,
+) -> Iterator[Callable[..., None]]:
+    """Progress of work of known size; yields ``advance(step=1)``. On a terminal (``out``,
+    default the stderr console) a bar; off one a log line (logger ``partner_sync.progress``)
+    every ``quiet_interval_s`` (default ``QUIET_INTERVAL_S``) with the steps done so far, the
+    first after that interval, as ``activity`` does for work of unknown size."""
+    target = out if out is not None else console()
+    if not target.is_terminal:
+        done = [0]
+
+        def count(step: int = 1) -> None:
+            done[0] += step
+
+        every = QUIET_INTERVAL_S if quiet_interval_s is None else quiet_interval_s
+        with _ticking(lambda elapsed: _log_steps(description, done[0], total, elapsed), every):
+            yield count
+        return
     bar = Progress(
         TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        console=console(), transient=True, disable=not sys.stderr.isatty(),
+        console=target, transient=True,
     )
     with bar:
         task = bar.add_task(description, total=total)
@@ -100,6 +114,18 @@ def progress(description: str, total: int | None) -> Iterator[Any]:
         yield advance
 
 
+def _log_steps(description: str, done: int, total: int | None, elapsed_s: float) -> None:
+    of = f" of {total}" if total is not None else ""
+    logging.getLogger(PROGRESS_LOGGER).info(
+        "%s: running for %d s, %d%s done", description, elapsed_s, done, of,
+        extra={"progress": {"what": description, "elapsed_s": round(elapsed_s, 1),
+                            "done": done, "total": total}})
+
+
+PROGRESS_LOGGER = "partner_sync.progress"
+QUIET_INTERVAL_S = 5.0  # off a terminal: one progress line this often while work runs
+
+
 @contextmanager
 def activity(
     description: str,
@@ -107,30 +133,49 @@ def activity(
     *,
     out: Console | None = None,
     interval_s: float = 0.2,
+    quiet_interval_s: float = QUIET_INTERVAL_S,
 ) -> Iterator[None]:
-    """A live bar on stderr while work of unknown size runs (a sync): ``count()`` (e.g. the
-    HubSpot calls so far) and the elapsed time, refreshed every ``interval_s`` by a thread that
-    ends with the block. Nothing is drawn and no thread starts unless ``out`` (default: the
-    stderr console) is a terminal."""
+    """Progress while work of unknown size runs (a sync): ``count()`` (e.g. the HubSpot calls
+    so far) and the elapsed time. On a terminal (``out``, default the stderr console) a live
+    bar refreshed every ``interval_s``; off one a log line (logger ``partner_sync.progress``,
+    so JSON in JSON logs) every ``quiet_interval_s``, the first after that interval: a run
+    shorter than it stays silent. A thread does the refreshing and ends with the block."""
     target = out if out is not None else console()
     if not target.is_terminal:
-        yield
+        with _ticking(lambda elapsed: _log_progress(description, count(), elapsed),
+                      quiet_interval_s):
+            yield
         return
     bar = Progress(TextColumn("{task.description}"), BarColumn(),
                    TextColumn("{task.completed} HubSpot calls"), TimeElapsedColumn(),
                    console=target, transient=True)
-    done = threading.Event()
     with bar:
         task = bar.add_task(description, total=None)
-
-        def refresh() -> None:
-            while not done.wait(interval_s):
-                bar.update(task, completed=count())
-
-        worker = threading.Thread(target=refresh, name="cli-activity", daemon=True)
-        worker.start()
-        try:
+        with _ticking(lambda _: bar.update(task, completed=count()), interval_s):
             yield
-        finally:
-            done.set()
-            worker.join()
+
+
+def _log_progress(description: str, calls: int, elapsed_s: float) -> None:
+    logging.getLogger(PROGRESS_LOGGER).info(
+        "%s: running for %d s, %d HubSpot calls so far", description, elapsed_s, calls,
+        extra={"progress": {"what": description, "elapsed_s": round(elapsed_s, 1),
+                            "calls": calls}})
+
+
+@contextmanager
+def _ticking(tick: Callable[[float], None], interval_s: float) -> Iterator[None]:
+    """Call ``tick(elapsed_s)`` every ``interval_s`` on a thread while the block runs."""
+    done = threading.Event()
+    started = time.monotonic()
+
+    def loop() -> None:
+        while not done.wait(interval_s):
+            tick(time.monotonic() - started)
+
+    worker = threading.Thread(target=loop, name="cli-activity", daemon=True)
+    worker.start()
+    try:
+        yield
+    finally:
+        done.set()
+        worker.join()

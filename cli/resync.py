@@ -1,26 +1,35 @@
 """The work behind ``partner-sync resync``: remote (``serve``'s admin API) or local (the engine).
 
-Remote: POST the scope to ``<remote>/admin/resync`` and print the run id. Local: load
-settings, open the store and the gateway, run the engine's ``full_sync`` / ``resync_type`` /
-``targeted_sync`` / ``resync_member`` and print the run's summary. Exit codes as everywhere
-(``cli.output``): 1 when the run finished with failures, 3 auth, 4 unreachable.
+Remote: POST the scope to ``<remote>/admin/resync``; serve runs it (trigger ``admin``) and
+answers with the run document (sync/run_document.py), shown as a local run's. Local: settings,
+token, store and logging as every command (cli/startup.py), then the engine's ``full_sync`` /
+``resync_type`` / ``targeted_sync`` / ``resync_member`` with trigger ``cli``. Either way the
+output is the run document (``--json``) or its text rendering with the summary line
+(cli/run_output.py). Exit codes as everywhere (cli/exits.py): 1 when the run finished with
+failures, 3 auth, 4 unreachable.
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import typer
 
-from cli.output import ExitCode, console, emit_json, fail, load_settings_or_exit
+from cli.output import ExitCode, activity, console, emit_json, fail, load_settings_or_exit
 from cli.resync_remote import RemoteError, ResyncScope, request_remote
-from config.settings import Settings
+from cli.run_output import print_run
+from cli.startup import open_runtime
+from cli.sync_commands import stop
+from sync.run_document import run_document
 
-__all__ = ["run_resync"]
+if TYPE_CHECKING:
+    from cli.runtime import Runtime
+    from sync.engine import RunReport
 
-_EXIT_FOR_ERROR = {"auth": ExitCode.AUTH, "unreachable": ExitCode.UNREACHABLE}
+__all__ = ["TRIGGER", "run_resync"]
+
+TRIGGER = "cli"  # how a local resync is recorded in the run log (a remote one: "admin")
 
 
 def _remote(scope: ResyncScope, remote: str, admin_token: str | None, as_json: bool) -> None:
@@ -32,62 +41,41 @@ def _remote(scope: ResyncScope, remote: str, admin_token: str | None, as_json: b
         answer = request_remote(remote, admin_token, scope)
     except RemoteError as exc:
         fail(str(exc), exc.fix, exc.code, as_json=as_json)
-    status = str(answer.get("status", "ok"))
+    _show(dict(answer), as_json)
+
+
+def _show(doc: dict[str, Any], as_json: bool) -> NoReturn:
+    """The run document (JSON) or its text rendering; exit 0 ok, else 1."""
     if as_json:
-        emit_json(dict(answer))
+        emit_json(doc)
     else:
-        console(stderr=False).print(f"resync on {remote}: run {answer.get('run_id')} {status}")
-    raise typer.Exit(int(ExitCode.OK if status == "ok" else ExitCode.FAILURES))
+        print_run(doc, console(stderr=False))
+    raise typer.Exit(int(ExitCode.OK if doc.get("status") == "ok" else ExitCode.FAILURES))
 
 
-def _local_run(settings: Settings, scope: ResyncScope, as_json: bool) -> Any:
-    # Lazy: the engine pulls in the SDK and SQLAlchemy, which --help should not pay for.
-    from cli.runtime import StoreUnavailable, build_runtime
-
-    try:
-        runtime = build_runtime(settings)
-    except StoreUnavailable as exc:
-        fail(str(exc), "check PARTNER_SYNC_STORE__URL: the database must be up and reachable "
-             "with those credentials (docs/troubleshooting.md)", ExitCode.UNREACHABLE,
-             as_json=as_json)
-    try:
-        engine = runtime.engine
-        runs: dict[str, Callable[[], Any]] = {
-            "all": lambda: engine.full_sync(trigger="admin"),
-            "type": lambda: engine.resync_type(scope.object_type or ""),
-            "records": lambda: engine.targeted_sync(list(scope.records), trigger="admin"),
-            "member": lambda: engine.resync_member(scope.member or ""),
-        }
+def _local_run(runtime: Runtime, scope: ResyncScope) -> RunReport:
+    engine = runtime.engine
+    runs: dict[str, Callable[[], RunReport]] = {
+        "all": lambda: engine.full_sync(trigger=TRIGGER),
+        "type": lambda: engine.resync_type(scope.object_type or "", trigger=TRIGGER),
+        "records": lambda: engine.targeted_sync(list(scope.records), trigger=TRIGGER),
+        "member": lambda: engine.resync_member(scope.member or "", trigger=TRIGGER),
+    }
+    calls = runtime.gateway.metrics.snapshot
+    with activity(f"resync ({scope.kind})", lambda: int(calls()["totals"]["calls"])):
         return runs[scope.kind]()
-    finally:
-        runtime.close()
 
 
 def _local(scope: ResyncScope, as_json: bool) -> None:
     from sync.engine import SyncBusy, SyncError
-    from sync.logs import configure_logging, run_summary
 
     settings = load_settings_or_exit(as_json=as_json)
-    if settings.hubspot.access_token is None:
-        fail("no HubSpot access token is configured", "set PARTNER_SYNC_HUBSPOT__ACCESS_TOKEN "
-             "(docs/connecting-a-portal.md), or use --remote", ExitCode.AUTH, as_json=as_json)
-    handler = configure_logging(settings)
-    try:
-        report = _local_run(settings, scope, as_json)  # the engine logs the run's line
-        summary = run_summary(report)
-    except SyncBusy as exc:
-        fail(str(exc), "another sync is running; retry when it has finished", ExitCode.FAILURES,
-             as_json=as_json)
-    except SyncError as exc:
-        fail(str(exc), "run `partner-sync doctor`",
-             _EXIT_FOR_ERROR.get(exc.kind, ExitCode.FAILURES),
-             as_json=as_json)
-    finally:
-        # The process ends here; in tests the next command installs its own handler.
-        logging.getLogger().removeHandler(handler)
-    if as_json:
-        emit_json(summary)
-    raise typer.Exit(int(ExitCode.OK if report.status == "ok" else ExitCode.FAILURES))
+    with open_runtime(settings, as_json=as_json) as runtime:
+        try:
+            report = _local_run(runtime, scope)  # the engine logs the run's line too
+        except (SyncBusy, SyncError) as exc:
+            stop(exc, as_json=as_json)
+    _show(run_document(report.to_dict()), as_json)
 
 
 def run_resync(

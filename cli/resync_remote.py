@@ -4,9 +4,11 @@
 ``--member``) and becomes the admin API's body (webhooks/admin.py): ``{"all": true}``,
 ``{"object_type": T}``, ``{"records": [{"object_type": T, "id": ID}, ...]}`` or
 ``{"member": CODE}``. ``request_remote`` POSTs it to ``/admin/resync`` with the bearer token and
-returns the answer (``{"run_id", "status", "report"}``: serve runs the sync before answering);
-failures are ``RemoteError`` carrying the CLI exit code. Running locally is
-``cli.resync``'s job (the engine's ``full_sync`` / ``resync_*`` / ``targeted_sync``).
+returns the answer: the run document of sync/run_document.py, the one ``sync --json`` prints
+(serve runs the sync before answering). An earlier serve wrapped it as ``{"run_id", "status",
+"report"}``; that answer is read too. Failures, and an answer that is no run document, are
+``RemoteError`` carrying the CLI exit code. Running locally is ``cli.resync``'s job (the
+engine's ``full_sync`` / ``resync_*`` / ``targeted_sync``).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Any
 import httpx
 
 from cli.output import ExitCode
+from sync.run_document import RUN_DOCUMENT_KEYS, run_document
 
 __all__ = ["OBJECT_TYPES", "RemoteError", "ResyncScope", "request_remote"]
 
@@ -83,9 +86,11 @@ def _records(raw: str) -> tuple[tuple[str, str], ...]:
     pairs: list[tuple[str, str]] = []
     for item in (part.strip() for part in raw.split(",")):
         object_type, sep, record_id = item.partition(":")
-        if not sep or not record_id.strip().isdigit():
+        record_id = record_id.strip()
+        # ASCII digits only: "²".isdigit() is True, yet no HubSpot id looks like that.
+        if not sep or not (record_id.isascii() and record_id.isdigit()):
             raise ValueError(f"--ids expects type:id pairs like deals:123, got {item!r}")
-        pairs.append((_object_type(object_type), record_id.strip()))
+        pairs.append((_object_type(object_type), record_id))
     return tuple(pairs)
 
 
@@ -105,8 +110,8 @@ def request_remote(
     transport: httpx.BaseTransport | None = None,
     timeout_s: float = 600.0,
 ) -> Mapping[str, Any]:
-    """POST the scope to ``<base_url>/admin/resync``; the JSON answer (``run_id``, ``status``,
-    ``report``). ``timeout_s`` bounds the wait: serve answers when the run has finished."""
+    """POST the scope to ``<base_url>/admin/resync``; the run document serve answers.
+    ``timeout_s`` bounds the wait: serve answers when the run has finished."""
     url = base_url.rstrip("/") + RESYNC_PATH
     try:
         with httpx.Client(transport=transport, timeout=timeout_s) as client:
@@ -128,4 +133,15 @@ def request_remote(
         raise RemoteError(f"{url} answered {response.status_code}: {detail}",
                           "see the serve process's logs; docs/troubleshooting.md",
                           ExitCode.USAGE if response.status_code < 500 else ExitCode.FAILURES)
-    return _answer(response)
+    return _run_document(url, _answer(response))
+
+
+def _run_document(url: str, answer: dict[str, Any]) -> dict[str, Any]:
+    """The run document of a 200 answer (see module), or ``RemoteError`` (exit 2)."""
+    if all(key in answer for key in RUN_DOCUMENT_KEYS):
+        return answer
+    wrapped = answer.get("report")
+    if isinstance(wrapped, dict) and "run_id" in wrapped:
+        return run_document(wrapped)
+    raise RemoteError(f"{url} answered 200 without a run document",
+                      "check that --remote is the URL of `partner-sync serve`", ExitCode.USAGE)

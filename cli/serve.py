@@ -61,9 +61,10 @@ def build_parts(
         inbox_worker = InboxWorker(
             runtime.store, runtime.engine, clock=clock, output_properties=outputs,
             app_id=settings.webhooks.app_id, worker_id=worker_id(), retry=retry,
-            observe_run=metrics.observe_run,
+            observe_run=metrics.observe_run, settings=settings.inbox,
         )
-        parts.worker_loop = WorkerLoop(inbox_worker, poll_s=1.0, on_pass=metrics.observe_pass)
+        parts.worker_loop = WorkerLoop(inbox_worker, poll_s=settings.inbox.poll_s,
+                                       on_pass=metrics.observe_pass)
     if settings.scheduler.enabled if scheduler is None else scheduler:
         loop = parts.worker_loop
         tick = purge_tick(runtime.store.inbox_purge, clock,
@@ -79,6 +80,9 @@ def _config(parts: ServeParts, host: str, port: int) -> uvicorn.Config:
     return uvicorn.Config(
         create_app(parts), host=host, port=port, lifespan="on", access_log=False,
         log_level=parts.settings.log_level.lower(), timeout_graceful_shutdown=30,
+        # No logging config of uvicorn's own: its records reach the root handler that
+        # configure_logging installed (same JSON format, same secret masking).
+        log_config=None,
     )
 
 
@@ -88,7 +92,8 @@ def serve(settings: Settings, host: str, port: int) -> None:
     if settings.webhooks.client_secret is None:
         log.warning("PARTNER_SYNC_WEBHOOKS__CLIENT_SECRET is not set: webhooks answer 503")
     if settings.admin.token is None:
-        log.warning("PARTNER_SYNC_ADMIN__TOKEN is not set: the admin API refuses every call")
+        log.warning("PARTNER_SYNC_ADMIN__TOKEN is not set: the admin API refuses every call "
+                    "and nobody can log in to the console (/console)")
     try:
         uvicorn.Server(_config(build_parts(runtime), host, port)).run()
     finally:

@@ -10,12 +10,24 @@ from __future__ import annotations
 
 import base64
 import binascii
+import difflib
 import os
+import re
+from collections.abc import Iterator, Mapping
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -28,9 +40,12 @@ from config.terms import ProgramTerms, load_terms
 
 __all__ = [
     "AdminSettings",
+    "ConsoleSettings",
     "HubSpotSettings",
+    "InboxSettings",
     "PortalSettings",
     "SchedulerSettings",
+    "SecretUrl",
     "Settings",
     "SettingsError",
     "StoreSettings",
@@ -73,8 +88,68 @@ class HubSpotSettings(_Section):
         return v.rstrip("/")
 
 
+_URL_PASSWORD = re.compile(r"(://[^:/@\s]+:)[^@\s]+@")
+
+
+def mask_url_password(url: str) -> str:
+    """``url`` with the password of its ``user:password@`` part shown as ``***``."""
+    return _URL_PASSWORD.sub(r"\1***@", url)
+
+
+class SecretUrl(SecretStr):
+    """A connection URL whose password is secret: ``str()`` and ``repr()`` show the URL with
+    the password as ``***``; ``get_secret_value()`` gives the whole URL."""
+
+    def _display(self) -> str:
+        return mask_url_password(self.get_secret_value())
+
+    @property
+    def password(self) -> str | None:
+        """The URL's password, if it has one."""
+        try:
+            return urlsplit(self.get_secret_value()).password
+        except ValueError:  # not a URL urlsplit can read: nothing to name as the password
+            return None
+STORE_URL_ENV = "PARTNER_SYNC_STORE__URL"
+_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+_STORE_SCHEMES = ("sqlite", "postgresql", "postgresql+psycopg")
+_URL_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
+
+
 class StoreSettings(_Section):
-    url: str = "sqlite:///partner-sync.db"
+    url: SecretUrl = SecretUrl("sqlite:///partner-sync.db")
+
+    @field_validator("url", mode="before")
+    @classmethod
+    def _store_url(cls, v: Any) -> Any:
+        if isinstance(v, SecretStr):
+            v = v.get_secret_value()
+        if not isinstance(v, str):
+            return v  # pydantic's own type error names the setting
+        text = v.strip()
+        match = _URL_SCHEME.match(text)
+        if match is None:
+            # A DSN without its scheme may carry a password: echo only a value without "@".
+            safe = "@" not in text and bool(text)
+            raise ValueError(
+                f"{repr(text) if safe else 'the value'} is not a database URL. For a SQLite "
+                f"file write sqlite:///{text if safe else 'partner-sync.db'} "
+                "(relative to the working folder; sqlite:////abs/path.db for an absolute path), "
+                "for PostgreSQL postgresql+psycopg://user:password@host/db"
+            )
+        if match.group(1).lower() not in _STORE_SCHEMES:
+            raise ValueError(f"unsupported database {match.group(1)!r}: use sqlite:///FILE or "
+                             "postgresql+psycopg://user:password@host/db")
+        return text
+
+    def sqlite_path(self) -> Path | None:
+        """The SQLite file the URL names (relative to the working folder), or None for
+        PostgreSQL and for in-memory SQLite."""
+        url = self.url.get_secret_value()
+        if not url.lower().startswith("sqlite://"):
+            return None
+        path = url[len("sqlite://"):].removeprefix("/").split("?", 1)[0]
+        return None if path in ("", ":memory:") else Path(path)
 
 
 class WebhookSettings(_Section):
@@ -99,6 +174,15 @@ class SchedulerSettings(_Section):
     inbox_interval_seconds: int = Field(2, ge=1)
 
 
+class ConsoleSettings(_Section):
+    """The admin console's session: lifetime, the cookie's Secure flag (set it behind HTTPS),
+    and the program portal's id for links to HubSpot records when the store does not know it."""
+
+    session_minutes: int = Field(480, ge=1, le=10_080)
+    secure_cookie: bool = False
+    portal_id: int | None = Field(None, ge=1)
+
+
 class SyncSettings(_Section):
     property_prefix: str = "partner_"
     lookback_minutes: int = Field(10, ge=0)
@@ -108,12 +192,37 @@ class SyncSettings(_Section):
     search_page_size: int = Field(200, ge=1, le=200)
     list_page_size: int = Field(100, ge=1, le=100)
     batch_size: int = Field(100, ge=1, le=100)
+    # The sync lock's lease: how long a crashed holder blocks other runs, at most; a live run
+    # renews it every third of it.
+    lock_lease_s: float = Field(60.0, ge=1.0, le=3600.0)
 
     @field_validator("property_prefix")
     @classmethod
     def _prefix(cls, v: str) -> str:
         contract_for_prefix(v)
         return v.lower()
+
+
+class InboxSettings(_Section):
+    """The inbox worker: claims, their renewal, retries, backoff and dead-lettering."""
+
+    batch_size: int = Field(500, ge=1, le=5000)
+    claim_lease_s: float = Field(30.0, ge=1.0, le=3600.0)
+    claim_renew_s: float = Field(10.0, gt=0)
+    retry_base_s: float = Field(2.0, ge=0)
+    retry_max_s: float = Field(600.0, ge=0)
+    max_failures: int = Field(8, ge=1, le=100)
+    max_lost_claims: int = Field(3, ge=1, le=100)
+    busy_delay_s: float = Field(1.0, ge=0)
+    outage_base_s: float = Field(5.0, ge=0)
+    outage_max_s: float = Field(300.0, ge=0)
+    poll_s: float = Field(1.0, gt=0, le=60)
+
+    @model_validator(mode="after")
+    def _renew_within_lease(self) -> InboxSettings:
+        if self.claim_renew_s >= self.claim_lease_s:
+            raise ValueError("claim_renew_s must be shorter than claim_lease_s")
+        return self
 
 
 MEMBER_PORTAL_SCOPES = (
@@ -176,10 +285,19 @@ class Settings(BaseSettings):
     admin: AdminSettings = AdminSettings()
     scheduler: SchedulerSettings = SchedulerSettings()
     sync: SyncSettings = SyncSettings()
+    console: ConsoleSettings = ConsoleSettings()
+    inbox: InboxSettings = InboxSettings()
     portals: PortalSettings = PortalSettings()
     terms_file: Path | None = None
     log_level: str = "INFO"
     log_format: str = Field("auto", pattern="^(auto|json|text)$")
+
+    @field_validator("log_level")
+    @classmethod
+    def _level(cls, v: str) -> str:
+        if v.strip().upper() not in _LOG_LEVELS:
+            raise ValueError(f"unknown level {v!r}: use one of {', '.join(_LOG_LEVELS)}")
+        return v.strip().upper()
 
     @classmethod
     def settings_customise_sources(
@@ -198,7 +316,8 @@ class Settings(BaseSettings):
 
     @property
     def sandbox_mode(self) -> bool:
-        """True when no HubSpot token is configured: the demo runs against the sandbox."""
+        """True when no HubSpot token is configured: only ``demo`` (its own sandbox) and
+        ``sandbox`` run so; every other command refuses."""
         return self.hubspot.access_token is None
 
     def contract(self) -> CrmContract:
@@ -212,6 +331,49 @@ def _env_name(loc: tuple[int | str, ...]) -> str:
     return ENV_PREFIX + "__".join(str(p).upper() for p in loc)
 
 
+# Variables with the prefix that are not settings but are read elsewhere.
+NOT_SETTINGS = frozenset({CONFIG_FILE_ENV, "PARTNER_SYNC_TEST_PG_DSN"})
+
+
+def _names(model: type[BaseModel], prefix: str) -> Iterator[str]:
+    for name, info in model.model_fields.items():
+        kind = info.annotation
+        if isinstance(kind, type) and issubclass(kind, BaseModel):
+            yield from _names(kind, f"{prefix}{name.upper()}__")
+        else:
+            yield f"{prefix}{name.upper()}"
+
+
+def setting_names() -> tuple[str, ...]:
+    """Every setting's environment variable, e.g. ``PARTNER_SYNC_STORE__URL``."""
+    return tuple(_names(Settings, ENV_PREFIX))
+
+
+def closest_setting(name: str) -> str | None:
+    """The setting a mistyped variable most likely meant (``PARTNER_SYNC_STORE_URL`` ->
+    ``PARTNER_SYNC_STORE__URL``), or None when nothing is close."""
+    # Compared without the prefix (which every name shares) and with "__" read as "_".
+    known = {n.removeprefix(ENV_PREFIX).replace("__", "_"): n for n in setting_names()}
+    flat = name.upper().removeprefix(ENV_PREFIX).replace("__", "_")
+    if flat in known:
+        return known[flat]
+    match = difflib.get_close_matches(flat, list(known), n=1, cutoff=0.75)
+    return known[match[0]] if match else None
+
+
+def unknown_variables(environ: Mapping[str, str]) -> list[str]:
+    """One message per ``PARTNER_SYNC_*`` variable that is no setting, naming the closest."""
+    known = set(setting_names()) | NOT_SETTINGS
+    problems = []
+    for name in sorted(environ):
+        if not name.upper().startswith(ENV_PREFIX) or name.upper() in known:
+            continue
+        guess = closest_setting(name)
+        problems.append(f"{name}: unknown setting; did you mean {guess}?" if guess
+                        else f"{name}: unknown setting; see docs/configuration.md")
+    return problems
+
+
 def load_settings(config_file: Path | str | None = None, **overrides: Any) -> Settings:
     """Build ``Settings`` from the environment (and a TOML file); raise ``SettingsError``.
 
@@ -223,6 +385,8 @@ def load_settings(config_file: Path | str | None = None, **overrides: Any) -> Se
         raise SettingsError(f"{CONFIG_FILE_ENV}: no such file {path}")
     if path is None and (named := os.environ.get(CONFIG_FILE_ENV)) and not Path(named).is_file():
         raise SettingsError(f"{CONFIG_FILE_ENV}: no such file {named}")
+    if unknown := unknown_variables(os.environ):
+        raise SettingsError("; ".join(unknown))
     token = _CONFIG_FILE.set(path)
     try:
         return Settings(**overrides)
@@ -230,7 +394,10 @@ def load_settings(config_file: Path | str | None = None, **overrides: Any) -> Se
         problems = []
         for err in exc.errors():
             name = _env_name(tuple(err["loc"]))
-            msg = "unknown setting" if err["type"] == "extra_forbidden" else err["msg"]
+            msg = err["msg"].removeprefix("Value error, ")
+            if err["type"] == "extra_forbidden":
+                guess = closest_setting(name)
+                msg = "unknown setting" + (f"; did you mean {guess}?" if guess else "")
             problems.append(f"{name}: {msg}")
         raise SettingsError("; ".join(problems)) from exc
     except ValueError as exc:  # a TOML file that does not parse

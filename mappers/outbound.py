@@ -15,7 +15,7 @@ them back yields no patch at all.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
@@ -51,11 +51,16 @@ _OUTPUT_TYPES: dict[str, ObjectType] = {t: t for t in ("companies", "contacts", 
 
 @dataclass(frozen=True, slots=True)
 class Patch:
-    """Properties to write on one record (only those whose value really differs)."""
+    """Properties to write on one record (only those whose value really differs).
+
+    ``previous`` holds what the record showed for those properties before (absent: empty); a
+    dry run's summary reads it. It takes no part in equality.
+    """
 
     object_type: str
     object_id: str
     properties: Mapping[str, str]
+    previous: Mapping[str, str | None] = field(default_factory=dict, compare=False)
 
 
 def _date(value: date | None) -> str:
@@ -169,7 +174,8 @@ def diff(
                 != _normal(kinds.get((object_type, name)), now.get(name))
             }
             if changed:
-                patches.append(Patch(object_type, object_id, changed))
+                before = {name: now.get(name) for name in changed}
+                patches.append(Patch(object_type, object_id, changed, before))
     return patches
 
 

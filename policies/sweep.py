@@ -49,7 +49,8 @@ Key = tuple[RecordKind, str]
 
 def id_key(object_id: str) -> tuple[int, int, str]:
     """HubSpot ids are numeric strings: order them as numbers, anything else after, by text."""
-    return (0, int(object_id), "") if object_id.isdigit() else (1, 0, object_id)
+    numeric = object_id.isascii() and object_id.isdigit()  # "²".isdigit() too, but int() fails
+    return (0, int(object_id), "") if numeric else (1, 0, object_id)
 
 
 def _id_ranks(ids: set[str]) -> dict[str, int]:
@@ -58,11 +59,11 @@ def _id_ranks(ids: set[str]) -> dict[str, int]:
     ``id_key`` puts numeric ids first, by value, then the others by text; sorting the two
     groups apart (ints, then distinct strings) gives that order without a key tuple per id.
     """
-    numeric = [i for i in ids if i.isdigit()]
+    numeric = [i for i in ids if i.isascii() and i.isdigit()]
     value_rank = {v: r for r, v in enumerate(sorted({int(i) for i in numeric}))}
     ranks = {i: value_rank[int(i)] for i in numeric}
     after = len(value_rank)
-    for r, object_id in enumerate(sorted(i for i in ids if not i.isdigit())):
+    for r, object_id in enumerate(sorted(i for i in ids if not (i.isascii() and i.isdigit()))):
         ranks[object_id] = after + r
     return ranks
 

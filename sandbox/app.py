@@ -28,6 +28,7 @@ from sandbox.errors import ApiError, error_body
 from sandbox.faults import FaultMiddleware
 from sandbox.http import JSON_TYPE, Context, json_response
 from sandbox.limits import RateLimitMiddleware
+from sandbox.routes_account import account_routes
 from sandbox.routes_assoc import association_routes
 from sandbox.routes_batch import batch_routes
 from sandbox.routes_objects import object_routes
@@ -160,6 +161,7 @@ def create_app(config: SandboxConfig, state: SandboxState | None = None) -> Star
     for prefix in _OBJECT_PREFIXES:
         routes += batch_routes(prefix) + object_routes(prefix)
     routes += property_routes("/crm/v3/properties") + association_routes()
+    routes += account_routes()
     app = Starlette(routes=routes, exception_handlers={HTTPException: _http_error},
                     lifespan=_lifespan(state, config))
     app.state.ctx = Context(state, config, SearchRunner(state), str(config.webhooks.app_id))

@@ -166,6 +166,6 @@ def _association_filter(store: TypeStore, name: str, operator: str, filt: dict[s
         raw = list(filt["values"])
     else:
         raise _invalid(f"{name} supports the EQ and IN operators")
-    wanted = {int(v) for v in (str(r) for r in raw) if v.isdigit()}
+    wanted = {int(v) for v in (str(r) for r in raw) if v.isascii() and v.isdigit()}
     from_type = store.type_name
     return lambda rec: any(to_id in wanted for to_id, _ in linked(from_type, rec.id, to_type))

@@ -87,7 +87,7 @@ def query_int(request: Request, name: str, default: int, maximum: int) -> int:
     raw = request.query_params.get(name)
     if raw is None or raw == "":
         return default
-    if not raw.strip().isdigit():
+    if not (raw.strip().isascii() and raw.strip().isdigit()):
         raise ApiError(400, "VALIDATION_ERROR", f"'{name}' must be an integer, got {raw!r}")
     return min(int(raw), maximum)
 

@@ -33,7 +33,7 @@ def _inputs(body: Any) -> list[dict[str, Any]]:
 
 def _record_id(store: TypeStore, raw: object) -> int | None:
     key = str(raw.get("id", "")) if isinstance(raw, dict) else str(raw or "")
-    if key.isdigit():
+    if key.isascii() and key.isdigit():
         rec = store.records.get(int(key))
         if rec is not None and rec.archived_ms is None:
             return rec.id
@@ -108,7 +108,7 @@ async def record_associations(request: Request) -> Response:
     rec = ctx.state.get(source, request.path_params["object_id"])
     limit = query_int(request, "limit", 500, 500)
     after_raw = request.query_params.get("after", "0")
-    offset = int(after_raw) if after_raw.isdigit() else 0
+    offset = int(after_raw) if after_raw.isascii() and after_raw.isdigit() else 0
     links = ctx.state.linked(source.type_name, rec.id, target.type_name)
     body: dict[str, Any] = {
         "results": v4_targets(source.type_name, target.type_name, links[offset:offset + limit])}
@@ -121,13 +121,14 @@ async def list_owners(request: Request) -> Response:
     owners = context(request).state.owner_list()
     limit = query_int(request, "limit", 100, 500)
     after_raw = request.query_params.get("after", "0")
-    offset = int(after_raw) if after_raw.isdigit() else 0
+    offset = int(after_raw) if after_raw.isascii() and after_raw.isdigit() else 0
     email = request.query_params.get("email")
     chosen = [o for o in owners if email is None or o.get("email") == email]
     stamp = iso_ms(0)
     results = [{"id": o.get("id"), "email": o.get("email"), "firstName": o.get("firstName"),
                 "lastName": o.get("lastName"),
-                "userId": int(o["id"]) if str(o.get("id", "")).isdigit() else None,
+                "userId": int(o["id"]) if str(o.get("id", "")).isascii()
+                and str(o.get("id", "")).isdigit() else None,
                 "type": "PERSON", "createdAt": stamp, "updatedAt": stamp, "archived": False}
                for o in chosen[offset:offset + limit]]
     body: dict[str, Any] = {"results": results}

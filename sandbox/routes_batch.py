@@ -131,7 +131,7 @@ async def _upsert(request: Request, ctx: Context, store: TypeStore, body: Any) -
 async def _archive(request: Request, ctx: Context, store: TypeStore, body: Any) -> Response:
     for item in batch_inputs(body):
         key = str(item.get("id", ""))
-        rec = store.records.get(int(key)) if key.isdigit() else None
+        rec = store.records.get(int(key)) if key.isascii() and key.isdigit() else None
         if rec is not None:
             ctx.state.archive(store, rec, ctx.source_id)
     return Response(status_code=204)

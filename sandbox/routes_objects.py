@@ -47,7 +47,7 @@ def create_links(state: SandboxState, store: TypeStore,
         to = item.get("to") if isinstance(item, dict) else None
         types = item.get("types") if isinstance(item, dict) else None
         to_id = str(to.get("id", "")) if isinstance(to, dict) else ""
-        if not to_id.isdigit() or not isinstance(types, list) or not types:
+        if not (to_id.isascii() and to_id.isdigit()) or not isinstance(types, list) or not types:
             raise ApiError(400, "VALIDATION_ERROR",
                            "Each association needs 'to': {'id'} and a non-empty 'types' list")
         type_ids: list[int] = []
@@ -81,7 +81,7 @@ async def list_objects(request: Request) -> Response:
     # HubSpot reads fewer records per page when history is asked for.
     limit = query_int(request, "limit", 10, 50 if with_history else 100)
     after_raw = request.query_params.get("after", "")
-    after = int(after_raw) if after_raw.isdigit() else 0
+    after = int(after_raw) if after_raw.isascii() and after_raw.isdigit() else 0
     records, next_id = ctx.state.page(store, after, limit, query_bool(request, "archived"))
     body: dict[str, Any] = {"results": [_object_json(request, store, r) for r in records]}
     if next_id is not None:
@@ -126,7 +126,7 @@ async def archive_object(request: Request) -> Response:
     ctx = context(request)
     store = ctx.state.store(request.path_params["object_type"])
     key = request.path_params["object_id"]
-    rec = store.records.get(int(key)) if key.isdigit() else None
+    rec = store.records.get(int(key)) if key.isascii() and key.isdigit() else None
     if rec is not None:  # HubSpot answers 204 for ids that are already gone, too
         ctx.state.archive(store, rec, ctx.source_id)
     return Response(status_code=204)

@@ -42,7 +42,7 @@ def _int_field(body: dict[str, Any], key: str, default: int) -> int:
     raw = body.get(key, default)
     if raw is None or raw == "":
         return default
-    if isinstance(raw, bool) or not str(raw).strip().isdigit():
+    if isinstance(raw, bool) or not (str(raw).strip().isascii() and str(raw).strip().isdigit()):
         raise _invalid(f"'{key}' must be a non-negative integer, got {raw!r}")
     return int(str(raw).strip())
 

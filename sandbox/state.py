@@ -63,7 +63,7 @@ class SandboxState:
             if id_property and id_property != "hs_object_id":
                 rec = store.find_unique(id_property, key)
             else:
-                rec = store.records.get(int(key)) if key.isdigit() else None
+                rec = store.records.get(int(key)) if key.isascii() and key.isdigit() else None
             if rec is None or (rec.archived_ms is not None) != archived:
                 raise ApiError(404, "OBJECT_NOT_FOUND",
                                "Object not found.  objectId are usually numeric.",

@@ -145,7 +145,7 @@ class TypeStore:
     def find_unique(self, name: str, value: str) -> Record | None:
         """The live record whose ``name`` equals ``value`` (case-insensitive), via an index."""
         if name == "hs_object_id":
-            rec = self.records.get(int(value)) if value.isdigit() else None
+            rec = self.records.get(int(value)) if value.isascii() and value.isdigit() else None
             return rec if rec is not None and rec.archived_ms is None else None
         index = self._unique.get(name)
         if index is None:

@@ -67,7 +67,7 @@ def parse_ms(raw: str) -> int | None:
     text = raw.strip()
     if not text:
         return None
-    if text.lstrip("-").isdigit():
+    if text.isascii() and text.lstrip("-").isdigit():
         epoch_ms = int(text)
         return epoch_ms if _MIN_MS <= epoch_ms <= _MAX_MS else None
     try:

@@ -83,7 +83,8 @@ def subscription_type(event: ChangeEvent) -> str:
 
 def _numeric(object_id: str | None) -> int | str | None:
     # HubSpot ids are JSON numbers; keep anything non-numeric as given.
-    return int(object_id) if object_id is not None and object_id.isdigit() else object_id
+    return int(object_id) if object_id is not None and object_id.isascii() and object_id.isdigit() \
+        else object_id
 
 
 def webhook_event(

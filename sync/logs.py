@@ -18,8 +18,9 @@ from datetime import UTC, datetime
 from typing import IO, Any, Protocol
 
 import orjson
+from pydantic import BaseModel, SecretStr
 
-from config.settings import Settings
+from config.settings import SecretUrl, Settings
 
 __all__ = [
     "MASK",
@@ -28,15 +29,18 @@ __all__ = [
     "configure_logging",
     "log_run_summary",
     "redact",
+    "redact_document",
     "run_summary",
+    "run_summary_line",
     "secret_values",
+    "summarize",
 ]
 
 MASK = "***"
 MIN_SECRET_CHARS = 4  # shorter configured "secrets" would mask ordinary words
 RUN_LOGGER = "partner_sync.runs"
-# Libraries that log each request (or each store open) at INFO.
-_CHATTY = ("httpx", "httpcore", "alembic.runtime.migration")
+# Libraries that log each request, each store open or each job run at INFO: shown at DEBUG.
+_CHATTY = ("httpx", "httpcore", "alembic.runtime.migration", "apscheduler")
 
 _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     # HubSpot private-app and personal access keys: pat-na1-1234abcd-..., pat-eu1-...
@@ -56,6 +60,8 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
 
 # Attributes every LogRecord has; anything else came in through ``extra=``.
 _STANDARD = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
+# Extras that are not data: uvicorn's copy of its message with terminal colour codes.
+_NOT_DATA = frozenset({"color_message"})
 
 
 def redact(text: str, secrets: Iterable[str] = ()) -> str:
@@ -80,10 +86,29 @@ def _redact_value(value: Any, secrets: tuple[str, ...]) -> Any:
     return redact(str(value), secrets)
 
 
+def redact_document(value: Any, secrets: Iterable[str] = ()) -> Any:
+    """A JSON-like value with every string in it redacted (``redact``); keys become strings."""
+    return _redact_value(value, tuple(secrets))
+
+
 def secret_values(settings: Settings) -> tuple[str, ...]:
-    """The configured secrets' plain values (token, client secret, admin token)."""
-    found = (settings.hubspot.access_token, settings.webhooks.client_secret, settings.admin.token)
-    return tuple(s.get_secret_value() for s in found if s is not None)
+    """The plain values of every ``SecretStr`` setting (token, client secret, admin token, and
+    any secret a section adds later); of a secret URL (the store's), its password."""
+    return tuple(_secrets(settings))
+
+
+def _secrets(model: BaseModel) -> list[str]:
+    found: list[str] = []
+    for name in type(model).model_fields:
+        value = getattr(model, name)
+        if isinstance(value, SecretUrl):
+            if value.password:
+                found.append(value.password)
+        elif isinstance(value, SecretStr):
+            found.append(value.get_secret_value())
+        elif isinstance(value, BaseModel):
+            found += _secrets(value)
+    return found
 
 
 class RedactingFilter(logging.Filter):
@@ -125,7 +150,7 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "msg": record.getMessage(),
         }
-        for key in sorted(set(vars(record)) - _STANDARD):
+        for key in sorted(set(vars(record)) - _STANDARD - _NOT_DATA):
             doc[key] = getattr(record, key)
         return orjson.dumps(doc, default=str).decode()
 
@@ -177,7 +202,8 @@ def configure_logging(
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level)
-    # httpx logs every request at INFO: one line per HubSpot call would drown the run lines.
+    # httpx logs every request at INFO, APScheduler two lines per job run: either would drown
+    # the run lines.
     for chatty in _CHATTY:
         logging.getLogger(chatty).setLevel(logging.DEBUG if level <= logging.DEBUG
                                            else max(level, logging.WARNING))
@@ -206,11 +232,47 @@ def _count(value: Any) -> int:
 def run_summary(report: _HasToDict) -> dict[str, Any]:
     """The totals of one run: the report's scalar fields and per-type counts, and the number of
     patches, write failures and problems (not the lists themselves)."""
-    doc = dict(report.to_dict())
+    return summarize(report.to_dict())
+
+
+def summarize(doc: Mapping[str, Any]) -> dict[str, Any]:
+    """``run_summary`` of a run document (``RunReport.to_dict()``)."""
     summary = {key: doc[key] for key in _SUMMARY_KEYS if key in doc}
     for key in ("patches", "write_failures", "problems"):
         summary[key] = _count(doc.get(key))
     return summary
+
+
+def _seconds(summary: Mapping[str, Any]) -> float | None:
+    try:
+        started = datetime.fromisoformat(str(summary["started_at"]))
+        finished = datetime.fromisoformat(str(summary["finished_at"]))
+    except (KeyError, ValueError):
+        return None
+    return (finished - started).total_seconds()
+
+
+def run_summary_line(doc: Mapping[str, Any]) -> str:
+    """One line with a run's totals, from a run document or its ``summarize``: ``run 7 full
+    (cli) ok: read 120, patches 4, written 4, ...``; a dry run says so."""
+    summary = summarize(doc)
+    read = _count(summary.get("records_read"))
+    calls = _count(summary.get("api_calls"))
+    written = _count(summary.get("written"))
+    took = _seconds(summary)
+    dry = " (dry run)" if summary.get("dry_run") else ""
+    line = (
+        f"run {summary.get('run_id')} {summary.get('kind')} ({summary.get('trigger')}){dry} "
+        f"{summary.get('status')}: read {read}, patches {summary['patches']}, "
+        f"written {written}, write failures {summary['write_failures']}, "
+        f"problems {summary['problems']}, api calls {calls}, "
+        f"429s {summary.get('rate_limited', 0)}"
+    )
+    if took is not None:
+        line += f", {took:.1f} s"
+    if summary.get("error"):
+        line += f"; error: {summary['error']}"
+    return line
 
 
 def log_run_summary(report: _HasToDict, logger: logging.Logger | None = None) -> dict[str, Any]:
@@ -218,17 +280,7 @@ def log_run_summary(report: _HasToDict, logger: logging.Logger | None = None) ->
     the totals are also attached as the ``run`` field for JSON logs. Returns them."""
     summary = run_summary(report)
     log = logger or logging.getLogger(RUN_LOGGER)
-    read = _count(summary.get("records_read"))
-    calls = _count(summary.get("api_calls"))
-    written = _count(summary.get("written"))
-    line = (
-        f"run {summary.get('run_id')} {summary.get('kind')} ({summary.get('trigger')}) "
-        f"{summary.get('status')}: read {read}, patches {summary['patches']}, "
-        f"written {written}, write failures {summary['write_failures']}, "
-        f"problems {summary['problems']}, api calls {calls}, "
-        f"429s {summary.get('rate_limited', 0)}"
-    )
-    if summary.get("error"):
-        line += f"; error: {summary['error']}"
-    log.log(_LEVELS.get(str(summary.get("status")), logging.ERROR), line, extra={"run": summary})
+    log.log(_LEVELS.get(str(summary.get("status")), logging.ERROR), run_summary_line(summary),
+            extra={"run": summary})
     return summary
+

@@ -245,3 +245,50 @@ def test_runtime_probe_sees_a_transitive_io_import(tmp_path: Path) -> None:
     (package / "rules.py").write_text("from leaky import helpers\n")
     (package / "helpers.py").write_text("import importlib\nimportlib.import_module('httpx')\n")
     assert _loaded_after_import("leaky", search_path=tmp_path) == ["httpx"]
+
+
+# ---------------------------------------------------------------------------------------------
+# The house: layers of DESIGN.md "Layout" (import-linter checks them in CI too; this check
+# needs no tool and names the offending module)
+# ---------------------------------------------------------------------------------------------
+
+# package -> first-party packages it must never import
+LAYER_BANS = {
+    "sync": ("cli", "webhooks", "sandbox"),
+    "webhooks": ("cli", "sandbox"),
+    "mappers": ("cli", "webhooks", "sync", "sandbox"),
+    "policies": ("cli", "webhooks", "sync", "mappers", "sandbox"),
+    "config": ("cli", "webhooks", "sync", "mappers", "policies", "sandbox"),
+    "sandbox": ("cli", "webhooks", "sync", "mappers", "policies"),
+}
+
+
+def imported_packages(source: str) -> set[str]:
+    """Top-level names of every absolute import in the source, static or by literal name."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            found |= {a.name.split(".")[0] for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module.split(".")[0])
+        elif isinstance(node, ast.Call) and node.args:
+            first = node.args[0]
+            if _dotted(node.func) in {"importlib.import_module", "import_module", "__import__"} \
+                    and isinstance(first, ast.Constant) and isinstance(first.value, str):
+                found.add(first.value.split(".")[0])
+    return found
+
+
+def test_layer_checker_sees_a_lazy_import_inside_a_function() -> None:
+    source = "def f():\n    from webhooks.app import create_app\n    return create_app\n"
+    assert "webhooks" in imported_packages(source)
+
+
+@pytest.mark.parametrize("package", sorted(LAYER_BANS))
+def test_each_layer_imports_nothing_above_it(package: str) -> None:
+    offenders = {
+        str(path.relative_to(ROOT)): sorted(bad)
+        for path in _modules(package)
+        if (bad := imported_packages(path.read_text(encoding="utf-8")) & set(LAYER_BANS[package]))
+    }
+    assert offenders == {}

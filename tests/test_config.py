@@ -60,7 +60,7 @@ def test_settings_from_env_nested(monkeypatch: pytest.MonkeyPatch) -> None:
     assert s.hubspot.access_token is not None
     assert s.hubspot.access_token.get_secret_value() == "pat-na1-secret"
     assert "pat-na1-secret" not in repr(s)
-    assert s.store.url == "sqlite:///x.db"
+    assert s.store.url.get_secret_value() == "sqlite:///x.db"
     assert not s.sandbox_mode
 
 
@@ -114,3 +114,65 @@ def test_loading_a_settings_file_leaves_the_environment_alone(tmp_path: Path) ->
     load_settings(f)
     assert "PARTNER_SYNC_CONFIG_FILE" not in os.environ
     assert load_settings().hubspot.base_url == "https://api.hubapi.com"
+
+
+@pytest.mark.parametrize(
+    ("url", "path"),
+    [
+        ("sqlite:///partner-sync.db", Path("partner-sync.db")),
+        ("sqlite:///data/sync.db", Path("data/sync.db")),
+        ("sqlite:////srv/sync/partner-sync.db", Path("/srv/sync/partner-sync.db")),
+        ("sqlite:///:memory:", None),
+        ("postgresql+psycopg://u@localhost/db", None),
+    ],
+)
+def test_store_url_names_its_sqlite_file(url: str, path: Path | None) -> None:
+    from config.settings import StoreSettings
+
+    assert StoreSettings(url=url).sqlite_path() == path
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("partner-sync.db", "'partner-sync.db' is not a database URL"),
+        ("mysql://u@h/db", "unsupported database 'mysql'"),
+    ],
+)
+def test_store_url_must_be_a_database_url(
+    monkeypatch: pytest.MonkeyPatch, url: str, message: str
+) -> None:
+    monkeypatch.setenv("PARTNER_SYNC_STORE__URL", url)
+    with pytest.raises(SettingsError, match=f"^PARTNER_SYNC_STORE__URL: {message}"):
+        load_settings()
+
+
+def test_log_level_must_be_a_level(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PARTNER_SYNC_LOG_LEVEL", "LOUD")
+    with pytest.raises(SettingsError, match="PARTNER_SYNC_LOG_LEVEL: unknown level 'LOUD'"):
+        load_settings()
+
+
+@pytest.mark.parametrize(
+    ("name", "meant"),
+    [
+        ("PARTNER_SYNC_STORE_URL", "PARTNER_SYNC_STORE__URL"),
+        ("PARTNER_SYNC_HUBSPOT_ACCESS_TOKEN", "PARTNER_SYNC_HUBSPOT__ACCESS_TOKEN"),
+        ("partner_sync_admin_token", "PARTNER_SYNC_ADMIN__TOKEN"),
+        ("PARTNER_SYNC_SYNC__LOOKBAK_MINUTES", "PARTNER_SYNC_SYNC__LOOKBACK_MINUTES"),
+        ("PARTNER_SYNC_FROBNICATE", None),
+    ],
+)
+def test_closest_setting(name: str, meant: str | None) -> None:
+    from config.settings import closest_setting
+
+    assert closest_setting(name) == meant
+
+
+def test_unknown_variables_skip_settings_and_known_extras() -> None:
+    from config.settings import unknown_variables
+
+    environ = {"PARTNER_SYNC_STORE__URL": "x", "PARTNER_SYNC_CONFIG_FILE": "f",
+               "PARTNER_SYNC_TEST_PG_DSN": "d", "PATH": "/bin", "PARTNER_SYNC_STORE_URL": "x"}
+    assert unknown_variables(environ) == [
+        "PARTNER_SYNC_STORE_URL: unknown setting; did you mean PARTNER_SYNC_STORE__URL?"]

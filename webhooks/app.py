@@ -1,7 +1,8 @@
 """``create_app``: the serve process's one ASGI app (Starlette).
 
 Routes: ``POST /webhooks/hubspot`` (``receiver``), ``/admin/*`` (``admin``), ``/healthz``,
-``/readyz`` (``health``), ``/metrics``, ``/openapi.json`` and ``/docs``. The app's lifespan
+``/readyz`` (``health``), ``/metrics``, ``/openapi.json``, ``/docs`` and the admin console under
+``/console`` (``webhooks.console``; ``/`` leads there). The app's lifespan
 starts and stops the parts that run beside it, in order: the inbox writer first (requests need
 it), then the worker loop and the scheduler; on shutdown the scheduler and worker stop first and
 the writer last, after the server has stopped taking requests and committed what it accepted.
@@ -16,21 +17,24 @@ from dataclasses import dataclass, field
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
-from starlette.routing import Route
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.routing import Mount, Route
 
 from config.settings import Settings
 from sync.clock import Clock, SystemClock
+from sync.logs import secret_values
 from sync.ports import SyncRunner
 from sync.scheduler import SyncScheduler
 from sync.store import InboxEvent as QueuedEvent
 from sync.store import Store
 from webhooks.admin import AdminApi
+from webhooks.console import Console
+from webhooks.console.portal_id import stored_portal_key
 from webhooks.health import Health
 from webhooks.inbox_writer import GroupCommitWriter
 from webhooks.loop import WorkerLoop
 from webhooks.metrics import CONTENT_TYPE, InboxCollector, ServeMetrics
-from webhooks.openapi import OPENAPI, docs_html
+from webhooks.openapi import DOCS_HEADERS, OPENAPI, docs_html
 from webhooks.receiver import WebhookReceiver
 
 __all__ = ["ServeParts", "create_app"]
@@ -85,7 +89,8 @@ def create_app(parts: ServeParts) -> Starlette:
     receiver = WebhookReceiver(parts.settings.webhooks, writer, parts.metrics, parts.clock)
     token = parts.settings.admin.token
     admin = AdminApi(parts.engine, parts.store, token.get_secret_value() if token else None,
-                     observe_run=parts.metrics.observe_run)
+                     observe_run=parts.metrics.observe_run,
+                     secrets=secret_values(parts.settings))
     scheduler, loop = parts.scheduler, parts.worker_loop
     health = Health(
         parts.store, parts.clock, _stale_after_s(parts),
@@ -101,7 +106,19 @@ def create_app(parts: ServeParts) -> Starlette:
         return JSONResponse(OPENAPI)
 
     async def docs(_request: Request) -> Response:
-        return HTMLResponse(docs_html())
+        return HTMLResponse(docs_html(), headers=DOCS_HEADERS)
+
+    console = Console(
+        parts.store, parts.engine, token.get_secret_value() if token else None,
+        clock=parts.clock, contract=parts.settings.contract(), settings=parts.settings.console,
+        registry=parts.metrics.registry,
+        jobs=scheduler.jobs if scheduler is not None else None,
+        observe_run=parts.metrics.observe_run,
+        stored_portal_key=stored_portal_key(parts.settings),
+    )
+
+    async def home(_request: Request) -> Response:
+        return RedirectResponse("/console/", status_code=307)
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
@@ -131,6 +148,8 @@ def create_app(parts: ServeParts) -> Starlette:
         Route("/metrics", metrics, methods=["GET"]),
         Route("/openapi.json", openapi, methods=["GET"]),
         Route("/docs", docs, methods=["GET"]),
+        Mount("/console", routes=console.routes()),
+        Route("/", home, methods=["GET"]),
         *parts.extra_routes,
     ]
     app = Starlette(routes=routes, lifespan=lifespan)

@@ -20,6 +20,7 @@ __all__ = [
     "is_own_echo",
     "parse_delivery",
     "records_named",
+    "validate_event",
 ]
 
 # Legacy subscription prefixes and generic objectTypeIds -> our object type names.
@@ -37,7 +38,87 @@ _ASSOC_TYPES = {
 
 
 class MalformedDelivery(ValueError):
-    """The body is not a JSON array of event objects: answered 400, never queued."""
+    """The body is not a JSON array of well-typed event objects: answered 400, never queued."""
+
+
+MAX_ID = 2**63 - 1
+MAX_TEXT = 4096
+MAX_DEPTH = 8  # fields HubSpot may add later: any JSON value, but not a deeply nested one
+
+# Every field HubSpot documents for CRM webhook events, and the JSON types it has.
+_ID_FIELDS = frozenset({
+    "eventId", "subscriptionId", "portalId", "appId", "attemptNumber", "objectId",
+    "fromObjectId", "toObjectId", "primaryObjectId", "newObjectId", "associationTypeId",
+    "numberOfPropertiesMoved",
+})
+_TEXT_FIELDS = frozenset({
+    "subscriptionType", "eventType", "objectTypeId", "propertyName", "changeSource", "sourceId",
+    "changeFlag", "associationType", "associationCategory", "fromObjectTypeId",
+    "toObjectTypeId", "messageId", "messageType",
+})
+_BOOL_FIELDS = frozenset({"associationRemoved", "isPrimaryAssociation"})
+
+
+def _is_id(value: Any) -> bool:
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return 0 <= value <= MAX_ID
+    return isinstance(value, str) and 0 < len(value) <= 19 and value.isascii() \
+        and value.isdigit()
+
+
+def _depth_ok(value: Any) -> bool:
+    """True when ``value`` nests no deeper than ``MAX_DEPTH`` (iterative: no recursion)."""
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            if depth >= MAX_DEPTH:
+                return False
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children)
+    return True
+
+
+def _field_problem(name: str, value: Any) -> str | None:
+    """Why one field's value is unusable, or None."""
+    if name in _ID_FIELDS:
+        ok = _is_id(value)
+        want = "a non-negative 64-bit integer"
+    elif name in _TEXT_FIELDS:
+        ok = isinstance(value, str) and len(value) <= MAX_TEXT
+        want = f"a string of at most {MAX_TEXT} characters"
+    elif name in _BOOL_FIELDS:
+        ok = isinstance(value, bool)
+        want = "true or false"
+    elif name == "occurredAt":
+        ok = isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_ID
+        want = "epoch milliseconds"
+    elif name == "propertyValue":
+        ok = value is None or isinstance(value, bool | int | float) or (
+            isinstance(value, str) and len(value) <= 65_536)
+        want = "a string, number, boolean or null"
+    elif name == "mergedObjectIds":
+        ok = isinstance(value, list) and len(value) <= 1000 and all(map(_is_id, value))
+        want = "a list of ids"
+    else:
+        ok, want = _depth_ok(value), f"a JSON value nested at most {MAX_DEPTH} levels"
+    return None if ok else f"{name} must be {want}"
+
+
+def validate_event(item: Any) -> dict[str, Any]:
+    """The event, checked field by field; ``MalformedDelivery`` names the first bad field."""
+    if not isinstance(item, dict):
+        raise MalformedDelivery("every event must be a JSON object")
+    for name, value in item.items():
+        problem = _field_problem(name, value)
+        if problem is not None:
+            raise MalformedDelivery(f"event field {problem}")
+    subscription_type = item.get("subscriptionType") or item.get("eventType")
+    if not isinstance(subscription_type, str) or not isinstance(item.get("occurredAt"), int):
+        raise MalformedDelivery("event without subscriptionType or occurredAt")
+    return item
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +161,9 @@ def _object_type(event: Mapping[str, Any], subscription_type: str) -> str | None
 
 
 def parse_delivery(body: bytes) -> list[InboxEvent]:
-    """Parse one webhook POST body; raise ``MalformedDelivery`` on anything but an event array."""
+    """Parse one webhook POST body; raise ``MalformedDelivery`` on anything but an array of
+    events whose every field has its documented type (one bad event refuses the delivery:
+    HubSpot's retries of a poison message would only be wasted)."""
     try:
         document = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
@@ -88,13 +171,11 @@ def parse_delivery(body: bytes) -> list[InboxEvent]:
     if not isinstance(document, list):
         raise MalformedDelivery("body must be a JSON array of events")
     events: list[InboxEvent] = []
-    for item in document:
-        if not isinstance(item, dict):
-            raise MalformedDelivery("every event must be a JSON object")
+    for raw in document:
+        item = validate_event(raw)
         subscription_type = item.get("subscriptionType") or item.get("eventType")
-        occurred = item.get("occurredAt")
-        if not isinstance(subscription_type, str) or not isinstance(occurred, int):
-            raise MalformedDelivery("event without subscriptionType or occurredAt")
+        occurred = item["occurredAt"]
+        assert isinstance(subscription_type, str)  # validate_event checked both
         object_id = item.get("objectId", item.get("fromObjectId"))
         events.append(
             InboxEvent(
@@ -132,7 +213,7 @@ def is_own_echo(
     """True for events our own writes caused: a change of an output property, or one made by
     our own app. They must never trigger work (no write loops)."""
     name = event.get("propertyName")
-    if name is not None and name in frozenset(output_properties):
+    if isinstance(name, str) and name in frozenset(output_properties):
         return True
     if app_id is None:
         return False

@@ -2,7 +2,8 @@
 
 It passes again at once while passes find work, otherwise sleeps until ``wake()`` (the receiver
 calls it after each inbox commit, so a deal close reaches the engine within milliseconds) or
-``poll_s`` (events released for a later retry come due without anyone waking us). A pass that
+``poll_s`` (events released for a later retry come due without anyone waking us). A pass whose
+events all waited (busy, or an outage) sleeps too. A pass that
 raises (store down) is logged and retried after ``poll_s``; the thread never dies of it.
 """
 
@@ -70,5 +71,5 @@ class WorkerLoop:
             if self._on_pass is not None:
                 self._on_pass(result)
             # A full batch or progress means more may be waiting; otherwise sleep until woken.
-            if result.claimed == 0 or result.busy == result.claimed:
+            if result.claimed == 0 or result.busy + result.outage >= result.claimed:
                 self._wake.wait(self._poll_s)

@@ -4,6 +4,7 @@ Order of checks, each answered without doing any work for the caller:
 1. body larger than ``max_body_bytes`` (declared or actually sent) -> 413, read no further;
 2. signature (v3 on the raw bytes; v1/v2 only where enabled) -> 401 with an empty body, the
    reason counted in metrics and never told to the caller; no client secret configured -> 503;
+   every refusal is logged with its reason and what to check (rate-limited: webhooks/refusals);
 3. body not a JSON array of events -> 400;
 4. events handed to the group-commit writer; 204 only after their transaction committed, 503
    (HubSpot retries) when the commit failed.
@@ -18,7 +19,7 @@ with the request's path, the path is not added twice. Without it the URI is rebu
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import orjson
 from starlette.requests import Request
@@ -30,7 +31,8 @@ from sync.store import InboxEvent as QueuedEvent
 from webhooks.events import InboxEvent, MalformedDelivery, parse_delivery
 from webhooks.inbox_writer import GroupCommitWriter
 from webhooks.metrics import ServeMetrics
-from webhooks.signature import SignaturePolicy, verify
+from webhooks.refusals import RefusalLog
+from webhooks.signature import VERDICT_FIX, SignaturePolicy, verify
 
 __all__ = ["WebhookReceiver", "signed_uri"]
 
@@ -71,6 +73,14 @@ class WebhookReceiver:
     writer: GroupCommitWriter
     metrics: ServeMetrics
     clock: Clock
+    refusals: RefusalLog | None = field(default=None)
+
+    def _refuse(self, response: Response, reason: str, fix: str, **context: str) -> Response:
+        """Log why a delivery is refused (rate-limited: webhooks.refusals), then answer."""
+        if self.refusals is None:
+            self.refusals = RefusalLog(self.clock)
+        self.refusals.refused(response.status_code, reason, fix, **context)
+        return response
 
     async def handle(self, request: Request) -> Response:
         """The endpoint (a bound method: Starlette treats callable objects as raw ASGI apps)."""
@@ -85,37 +95,49 @@ class WebhookReceiver:
         try:
             body = await self._read_body(request)
         except _TooLarge:
-            return JSONResponse({"error": "body too large"}, status_code=413)
+            return self._refuse(
+                JSONResponse({"error": "body too large"}, status_code=413), "body_too_large",
+                "deliveries larger than PARTNER_SYNC_WEBHOOKS__MAX_BODY_BYTES are refused")
         if secret is None:
-            return JSONResponse({"error": "webhooks are not configured"}, status_code=503)
+            return self._refuse(
+                JSONResponse({"error": "webhooks are not configured"}, status_code=503),
+                "no_client_secret", "set PARTNER_SYNC_WEBHOOKS__CLIENT_SECRET to the app's "
+                "client secret")
         policy = SignaturePolicy(
             secret.get_secret_value(), self.settings.max_timestamp_skew_s,
             self.settings.accept_v1, self.settings.accept_v2,
         )
+        uri = signed_uri(request, self.settings.public_url)
         check = verify(
-            policy, method=request.method, uri=signed_uri(request, self.settings.public_url),
-            body=body, headers=request.headers,
+            policy, method=request.method, uri=uri, body=body, headers=request.headers,
             now_ms=int(self.clock.now().timestamp() * 1000),
         )
         if not check.ok:
             self.metrics.signature_failures.labels(check.verdict.value).inc()
-            return Response(status_code=401)
+            return self._refuse(Response(status_code=401), check.verdict.value,
+                                VERDICT_FIX.get(check.verdict, "docs/troubleshooting.md"),
+                                signed_uri=uri, version=check.version or "none")
         try:
             events = parse_delivery(body)
         except MalformedDelivery as exc:
-            return JSONResponse({"error": str(exc)}, status_code=400)
+            return self._refuse(JSONResponse({"error": str(exc)}, status_code=400),
+                                "malformed_body", f"a signed delivery that is not an array "
+                                f"of events: {exc}")
         self.metrics.events_received.inc(len(events))
         if events:
             try:
                 await self.writer.write([_queued(e) for e in events])
-            except Exception:  # not durable: do not acknowledge; HubSpot retries
-                return JSONResponse({"error": "inbox unavailable"}, status_code=503)
+            except Exception as exc:  # not durable: do not acknowledge; HubSpot retries
+                return self._refuse(
+                    JSONResponse({"error": "inbox unavailable"}, status_code=503),
+                    "inbox_unavailable", "the store did not commit the events (HubSpot "
+                    f"retries): {type(exc).__name__}; check PARTNER_SYNC_STORE__URL")
         return Response(status_code=204)
 
     async def _read_body(self, request: Request) -> bytes:
         limit = self.settings.max_body_bytes
         declared = request.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > limit:
+        if declared.isascii() and declared.isdigit() and int(declared) > limit:
             raise _TooLarge
         chunks: list[bytes] = []
         size = 0

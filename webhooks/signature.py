@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 __all__ = [
+    "VERDICT_FIX",
     "SignatureCheck",
     "SignaturePolicy",
     "Verdict",
@@ -43,6 +44,22 @@ class Verdict(StrEnum):
     FUTURE = "future_timestamp"
     MISMATCH = "signature_mismatch"
     VERSION_DISABLED = "version_disabled"
+
+
+# What an operator should check when deliveries are refused for each reason.
+VERDICT_FIX: dict[Verdict, str] = {
+    Verdict.MISSING_HEADERS: "the caller sent no X-HubSpot-Signature(-v3) and timestamp headers: "
+                             "is it HubSpot (or the sandbox) calling?",
+    Verdict.BAD_TIMESTAMP: "X-HubSpot-Request-Timestamp is not a number of milliseconds",
+    Verdict.STALE: "the timestamp is older than PARTNER_SYNC_WEBHOOKS__MAX_TIMESTAMP_SKEW_S: "
+                   "check this machine's clock (NTP)",
+    Verdict.FUTURE: "the timestamp is ahead of this machine's clock by more than "
+                    "PARTNER_SYNC_WEBHOOKS__MAX_TIMESTAMP_SKEW_S: check the clock (NTP)",
+    Verdict.MISMATCH: "PARTNER_SYNC_WEBHOOKS__CLIENT_SECRET must be the app's client secret and "
+                      "PARTNER_SYNC_WEBHOOKS__PUBLIC_URL the exact URL HubSpot calls",
+    Verdict.VERSION_DISABLED: "the caller signs with v1/v2 only: set "
+                              "PARTNER_SYNC_WEBHOOKS__ACCEPT_V1 (or _V2) if that is intended",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,7 +153,7 @@ def _verify_v3(
     raw_ts = headers.get("x-hubspot-request-timestamp")
     if raw_ts is None:
         return SignatureCheck(Verdict.MISSING_HEADERS, "v3")
-    if not raw_ts.isdigit() or len(raw_ts) > 16:
+    if not (raw_ts.isascii() and raw_ts.isdigit()) or len(raw_ts) > 16:
         return SignatureCheck(Verdict.BAD_TIMESTAMP, "v3")
     skew_ms = now_ms - int(raw_ts)
     window_ms = policy.max_skew_s * 1000

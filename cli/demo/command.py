@@ -30,6 +30,10 @@ def run_demo_command(*, seed: int, as_json: bool, keep_store: Path | None) -> No
              "unset PARTNER_SYNC_HUBSPOT__ACCESS_TOKEN (and the token in the file named by "
              "PARTNER_SYNC_CONFIG_FILE) to run the demo, or use `partner-sync sync` for the "
              "portal", ExitCode.USAGE, as_json=as_json)
+    if keep_store is not None and not keep_store.parent.is_dir():
+        fail(f"--keep-store {keep_store}: the folder {keep_store.parent.resolve()} does not exist",
+             f"create it (mkdir -p {keep_store.parent}) or name a file in an existing folder",
+             ExitCode.USAGE, as_json=as_json)
     if keep_store is not None and keep_store.exists():
         fail(f"--keep-store {keep_store} already exists; the demo starts from an empty store",
              "name a new file or remove the old one", ExitCode.USAGE, as_json=as_json)

@@ -12,15 +12,15 @@ stops the push.
 
 ``commit`` makes ONE store transaction of: the decisions that changed, the ledger of every deal
 (a diff: months never repeat), the values just written (last-written outputs and the mirror
-rows' output values, successful writes only), the checkpoints, and the run log's final status,
-counts and problems. A dry run commits the run log entry only.
+rows' output values and last-modified time, successful writes only), the checkpoints, and the
+run log's final status, counts and problems. A dry run commits the run log entry only.
 """
 
 from __future__ import annotations
 
 import gc
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date
 
 from config.contract import CrmContract
@@ -32,8 +32,9 @@ from policies.model import Problem, Program, ProgramResult
 from sync.engine.mirror import from_mirror, to_mirror, with_properties
 from sync.engine.properties import OBJECT_TYPES, OUTPUT_TYPES
 from sync.engine.report import WriteFailure
+from sync.engine.selection import MODIFIED_PROPERTY
 from sync.gateway import AuthError, Gateway, HubSpotError
-from sync.store import OutputChange, Store
+from sync.store import Fence, OutputChange, Store
 
 __all__ = ["Evaluation", "Pushed", "commit", "evaluate", "evaluate_paused_gc", "push"]
 
@@ -60,10 +61,12 @@ class Evaluation:
 
 @dataclass(frozen=True, slots=True)
 class Pushed:
-    """Patches HubSpot accepted, and the records it refused."""
+    """Patches HubSpot accepted, the records it refused, and the last-modified time HubSpot
+    gave each written record (its answer's ``updatedAt``, when it sent one)."""
 
     written: list[Patch]
     failures: list[WriteFailure]
+    stamps: dict[ObjectKey, str] = field(default_factory=dict)
 
     def counts(self) -> dict[str, int]:
         out: dict[str, int] = {}
@@ -135,38 +138,57 @@ def evaluate(
     return Evaluation(records, result, problems, patches, changed)
 
 
-def push(gateway: Gateway, patches: Sequence[Patch], batch_size: int = 100) -> Pushed:
-    """Write ``patches`` (see module). Raises ``AuthError`` when the token is refused."""
-    written: list[Patch] = []
-    failures: list[WriteFailure] = []
+def push(
+    gateway: Gateway, patches: Sequence[Patch], batch_size: int = 100,
+    *, before_chunk: Callable[[], None] | None = None,
+) -> Pushed:
+    """Write ``patches`` (see module). Raises ``AuthError`` when the token is refused.
+
+    ``before_chunk`` runs before each batch call; what it raises stops the push (a run that
+    lost its lock writes no further chunk).
+    """
+    pushed = Pushed([], [])
     for object_type in sorted({p.object_type for p in patches}):
         of_type = [p for p in patches if p.object_type == object_type]
         for start in range(0, len(of_type), batch_size):
+            if before_chunk is not None:
+                before_chunk()
             chunk = of_type[start:start + batch_size]
-            ok, failed = _push_chunk(gateway, object_type, chunk)
-            written += ok
-            failures += failed
-    return Pushed(written, failures)
+            _push_chunk(gateway, object_type, chunk, pushed)
+    return pushed
 
 
-def _push_chunk(
-    gateway: Gateway, object_type: str, chunk: list[Patch]
-) -> tuple[list[Patch], list[WriteFailure]]:
+def _push_chunk(gateway: Gateway, object_type: str, chunk: list[Patch], into: Pushed) -> None:
     inputs = [{"id": p.object_id, "properties": dict(p.properties)} for p in chunk]
     try:
         result = gateway.batch_update(object_type, inputs)
     except AuthError:
         raise
     except HubSpotError as exc:
-        return [], [WriteFailure(object_type, p.object_id, str(exc), exc.category) for p in chunk]
+        into.failures.extend(
+            WriteFailure(object_type, p.object_id, str(exc), exc.category) for p in chunk)
+        return
     done = {r.id for r in result.succeeded}
+    into.stamps.update(((object_type, r.id), r.updated_at)
+                       for r in result.succeeded if r.updated_at)
     reasons = {i: (e.message, e.category) for e in result.errors for i in e.ids}
-    failed = [
+    into.failures.extend(
         WriteFailure(object_type, p.object_id,
                      *reasons.get(p.object_id, ("HubSpot did not confirm the update", None)))
         for p in chunk if p.object_id not in done
-    ]
-    return [p for p in chunk if p.object_id in done], failed
+    )
+    into.written.extend(p for p in chunk if p.object_id in done)
+
+
+def as_written(record: RawRecord, patch: Patch, stamp: str | None) -> RawRecord:
+    """``record`` as HubSpot now holds it after ``patch``: the written values, and, when HubSpot
+    answered with the write's time, that time as the record's last-modified property. A later
+    search that finds the record with exactly these values and that time finds our own write
+    (``sync.engine.echo``)."""
+    values = dict(patch.properties)
+    if stamp is not None:
+        values[MODIFIED_PROPERTY[record.object_type]] = stamp
+    return with_properties(record, values)
 
 
 def failure_problems(failures: Sequence[WriteFailure]) -> list[Problem]:
@@ -187,9 +209,16 @@ def commit(
     counts: Mapping[str, Mapping[str, int]],
     checkpoints: Mapping[str, str],
     problems: Sequence[Problem],
+    fence: Fence | None = None,
 ) -> None:
-    """One transaction (see module). ``pushed`` None: a dry run, only the run log is written."""
+    """One transaction (see module). ``pushed`` None: a dry run, only the run log is written.
+
+    ``fence``: the sync lock the run holds, checked first inside the transaction; a run that
+    lost it commits nothing (``LockLost``).
+    """
     with store.transaction() as tx:
+        if fence is not None:
+            tx.check_fence(fence)
         if pushed is not None:
             result = evaluation.result
             stored = tx.load_decisions()
@@ -203,8 +232,8 @@ def commit(
                 run_id,
             )
             tx.upsert_records(
-                to_mirror(with_properties(evaluation.records[(p.object_type, p.object_id)],
-                                          p.properties))
+                to_mirror(as_written(evaluation.records[(p.object_type, p.object_id)], p,
+                                     pushed.stamps.get((p.object_type, p.object_id))))
                 for p in pushed.written
                 if (p.object_type, p.object_id) in evaluation.records
             )

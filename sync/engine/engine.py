@@ -1,11 +1,15 @@
 """``SyncEngine``: the facade the CLI, the scheduler, webhooks and the admin API call.
 
-Every run takes the store lock ``sync:<portal>`` (``SyncBusy`` when another run holds it),
+Every run takes the store lock ``sync:<portal id>`` (``SyncBusy`` when another run holds it),
 opens a run in the run log, reads (or not), evaluates the mirror at ``as_of`` (the clock's UTC
 date by default), pushes the patches unless ``dry_run``, and ends with ONE store transaction
-(``apply.commit``). A HubSpot failure that stops a run is logged as a failed run and raised as
-``SyncError`` (``kind`` says auth / unreachable / hubspot). Every run, finished or failed,
-logs one line with its totals (``sync.logs.log_run_summary``, logger ``partner_sync.runs``).
+(``apply.commit``) that first proves the run still holds the lock (its fence); a run that lost
+the lock pushes no further chunk and commits nothing (``SyncError`` kind ``lock_lost``). The
+portal id comes from the account-info API once per token and is kept in the store, so replicas
+holding different tokens of one portal (a token rotation) take the same lock.
+A HubSpot failure that stops a run is logged as a failed run and raised as ``SyncError``
+(``kind`` says auth / unreachable / hubspot). Every run, finished or failed, logs one line
+with its totals (``sync.logs.log_run_summary``, logger ``partner_sync.runs``).
 
 Read strategies plug in through ``execute(kind, read=...)``: ``read(started_at, dry_run)``
 returns a ``ReadOutcome`` (the incremental and targeted reads use the same path).
@@ -38,12 +42,14 @@ from sync.engine.report import (
 from sync.engine.setup import InitReport, init_portal
 from sync.gateway import AuthError, Gateway, HubSpotError
 from sync.logs import log_run_summary
-from sync.store import Store
+from sync.store import LockLost, Store
 
 __all__ = ["ReadOutcome", "Reader", "SyncEngine"]
 
 LOCK_LEASE_S = LEASE_S
-"""The sync lock's lease (renewed by a heartbeat while a run holds it, see ``lease``)."""
+"""The sync lock's default lease (renewed by a heartbeat while a run holds it, see ``lease``)."""
+PORTAL_ID_KEY = "hubspot:portal_id:"
+"""Store key (followed by the token's fingerprint) of the portal id the token belongs to."""
 
 
 class SyncEngine:
@@ -58,8 +64,29 @@ class SyncEngine:
         self.clock: Clock = clock or SystemClock()
         self.contract: CrmContract = settings.contract()
         self.terms = settings.terms()
-        self.lock_name = f"sync:{gateway.token_fingerprint}"
-        self.lock_lease_s = LOCK_LEASE_S
+        self.lock_lease_s = settings.sync.lock_lease_s
+        self._portal_id: int | None = None
+
+    # -- the portal and its lock ---------------------------------------------------------------
+
+    @property
+    def lock_name(self) -> str:
+        """``sync:<portal id>``: one lock per portal, whichever token a replica holds."""
+        return f"sync:{self.portal_id()}"
+
+    def portal_id(self) -> int:
+        """The token's portal id: from the store, else read once from HubSpot and kept."""
+        if self._portal_id is None:
+            key = PORTAL_ID_KEY + self.gateway.token_fingerprint
+            stored = self.store.get_checkpoint(key)
+            if stored is not None and stored.isascii() and stored.isdecimal():
+                self._portal_id = int(stored)
+            else:
+                portal = self.gateway.portal_id()
+                with self.store.transaction() as tx:
+                    tx.set_checkpoint(key, str(portal))
+                self._portal_id = portal
+        return self._portal_id
 
     # -- portal setup and full runs ----------------------------------------------------------
 
@@ -122,23 +149,37 @@ class SyncEngine:
         read: Reader | None = None,
     ) -> RunReport:
         """One run under the lock: read (when ``read`` is given), evaluate, push, commit."""
-        with LockLease(self.store, self.lock_name, lease_s=self.lock_lease_s) as held:
+        as_of = as_of or self.clock.today()
+        try:
+            name = self.lock_name
+        except HubSpotError as exc:  # no portal id: a failed run, as its first call would be
+            failure = exc
+
+            def unresolved(_started_at: datetime, _dry_run: bool) -> ReadOutcome:
+                raise failure
+
+            return _Run(self, kind, trigger, as_of, dry_run, None).go(unresolved)
+        lease = LockLease(self.store, name, lease_s=self.lock_lease_s)
+        with lease as held:
             if not held:
-                raise SyncBusy(f"another sync holds {self.lock_name}")
-            return _Run(self, kind, trigger, as_of or self.clock.today(), dry_run).go(read)
+                raise SyncBusy(f"another sync holds {name}")
+            return _Run(self, kind, trigger, as_of, dry_run, lease).go(read)
 
 
 class _Run:
     """The state of one run, so each step stays a small method."""
 
     def __init__(
-        self, engine: SyncEngine, kind: str, trigger: str, as_of: date, dry_run: bool
+        self, engine: SyncEngine, kind: str, trigger: str, as_of: date, dry_run: bool,
+        lease: LockLease | None,
     ) -> None:
         self.e = engine
         self.kind, self.trigger, self.as_of, self.dry_run = kind, trigger, as_of, dry_run
+        self.lease = lease
         self.started_at = engine.clock.now()
         self.metrics_before = engine.gateway.metrics.snapshot()
-        self.run_id = engine.store.start_run(kind, as_of, trigger)
+        self.run_id = engine.store.start_run(kind, as_of, trigger,
+                                             lock=lease.fence if lease else None)
         self.read = ReadOutcome({})
 
     def go(self, read: Reader | None) -> RunReport:
@@ -157,6 +198,8 @@ class _Run:
             return self._run_steps(read)
         except AuthError as exc:
             self._fail(str(exc), "auth", exc)
+        except LockLost as exc:
+            self._fail(f"{exc}: nothing was committed", "lock_lost", exc)
         except HubSpotError as exc:
             unreachable = exc.status is None
             self._fail(str(exc), "unreachable" if unreachable else "hubspot", exc)
@@ -170,17 +213,25 @@ class _Run:
             self.read = read(self.started_at, self.dry_run)
         ev = apply.evaluate(e.store, e.contract, e.terms, self.as_of, self.read.overlay,
                             complete=self.read.complete)
+        if not self.dry_run:
+            self._ensure_held()
         pushed = None if self.dry_run else apply.push(
-            e.gateway, ev.patches, e.settings.sync.batch_size)
+            e.gateway, ev.patches, e.settings.sync.batch_size, before_chunk=self._ensure_held)
         failures = pushed.failures if pushed else []
         status = "partial" if failures else "ok"
         problems = [*ev.problems, *apply.failure_problems(failures)]
         written = pushed.counts() if pushed else {}
         counts = self._counts(ev, written, len(failures))
         apply.commit(e.store, self.run_id, ev, pushed, status=status, counts=counts,
-                     checkpoints=self.read.checkpoints, problems=problems)
+                     checkpoints=self.read.checkpoints, problems=problems,
+                     fence=self.lease.fence if self.lease else None)
         return self._report(status, patches=ev.patches, written=written, failures=failures,
                             problems=problems, decided=ev.decided)
+
+    def _ensure_held(self) -> None:
+        if self.lease is None:
+            raise LockLost("this run holds no sync lock")
+        self.lease.ensure_held()
 
     def _counts(
         self, ev: apply.Evaluation, written: dict[str, int], failed: int
@@ -191,6 +242,9 @@ class _Run:
         }
         counts["patches"] = {"planned": len(ev.patches), "failed": failed}
         counts["decided"] = ev.decided
+        # Calls and 429s so far, kept in the run log for the console's per-run chart.
+        calls, limited = api_delta(self.metrics_before, self.e.gateway.metrics.snapshot())
+        counts["api"] = {"calls": sum(calls.values()), "rate_limited": limited}
         return counts
 
     def _report(

@@ -9,7 +9,9 @@ left to the next run, whose window starts ``lookback_minutes`` before this run's
 also catches records the search index showed late (HubSpot's search lag).
 
 What is searched: contacts with a request or a status (the carriers), every modified company,
-deal and subscription; then ``selection.matters`` keeps the records that matter, and new
+deal and subscription; records that show exactly what the mirror holds are dropped
+(``echo.unchanged``: our own writes coming back, which cost no association read and no write);
+then ``selection.matters`` keeps the records that matter, and new
 subscriptions bring their deals (``selection.link_subscriptions``). ``related.expand`` adds
 associations and the related records the mirror lacks.
 
@@ -36,6 +38,7 @@ from typing import TYPE_CHECKING
 from mappers.outbound import ObjectKey
 from mappers.records import RawRecord
 from sync.engine.checkpoints import FULL_SYNC, modified_since
+from sync.engine.echo import unchanged
 from sync.engine.mirror import from_crm
 from sync.engine.outcome import ReadOutcome
 from sync.engine.properties import OBJECT_TYPES
@@ -109,7 +112,8 @@ class _IncrementalRead:
         return ReadOutcome(counts, marks)
 
     def _changed(self, object_type: str) -> list[RawRecord]:
-        """Records of a type modified in this run's window that matter (subscriptions: all)."""
+        """Records of a type modified in this run's window that matter (subscriptions: all),
+        without those that show exactly what the mirror holds (``echo``: our own writes)."""
         e = self.e
         since = datetime.fromisoformat(str(e.store.get_checkpoint(modified_since(object_type))))
         start_ms = _ms(since - self.lookback)
@@ -117,10 +121,13 @@ class _IncrementalRead:
         groups = carrier_groups(e.contract) if object_type == "contacts" else []
         found = search_records(e.gateway, object_type, e.contract,
                                window(object_type, groups, start_ms, end_ms))
-        if object_type == "subscriptions" or not found:
-            return list(found.values())
-        mirrored = e.store.get_records(object_type, found).keys()
-        return [r for i, r in found.items() if matters(r, e.contract, i in mirrored)]
+        if not found:
+            return []
+        held = e.store.get_records(object_type, found)
+        fresh = {i: r for i, r in found.items() if i not in held or not unchanged(r, held[i])}
+        if object_type == "subscriptions":
+            return list(fresh.values())
+        return [r for i, r in fresh.items() if matters(r, e.contract, i in held)]
 
     def _sweep_due(self) -> bool:
         # A full sync reconciles the mirror, which is a sweep too.

@@ -12,7 +12,7 @@ from policies.model import Problem
 
 __all__ = ["ErrorKind", "RunReport", "SyncBusy", "SyncError", "WriteFailure", "api_delta"]
 
-ErrorKind = Literal["auth", "unreachable", "hubspot", "internal"]
+ErrorKind = Literal["auth", "unreachable", "hubspot", "internal", "lock_lost"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +77,7 @@ class RunReport:
             "rate_limited": self.rate_limited,
             "patches": [
                 {"object_type": p.object_type, "object_id": p.object_id,
-                 "properties": dict(p.properties)}
+                 "properties": dict(p.properties), "previous": dict(p.previous)}
                 for p in self.patches
             ],
             "written": dict(self.written),
@@ -103,7 +103,8 @@ class SyncBusy(RuntimeError):
 class SyncError(RuntimeError):
     """A run stopped. ``kind``: ``auth`` (token or scope; the message names the token's
     fingerprint and the scope), ``unreachable`` (no answer from HubSpot), ``hubspot`` (another
-    HubSpot failure) or ``internal``. ``report`` is the failed run as logged, when one was."""
+    HubSpot failure), ``internal`` or ``lock_lost`` (another holder took the sync lock; nothing
+    was committed). ``report`` is the failed run as logged, when one was."""
 
     def __init__(self, message: str, kind: ErrorKind, report: RunReport | None = None) -> None:
         super().__init__(message)

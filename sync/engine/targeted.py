@@ -114,7 +114,7 @@ def _read_member(engine: SyncEngine, company: RawRecord, dry: bool) -> ReadOutco
 def _find_member(gateway: Gateway, engine: SyncEngine, member: str) -> RawRecord:
     """The member company by id (all digits) or by partner code."""
     c = engine.contract
-    if member.isdigit():
+    if member.isascii() and member.isdigit():
         found = fetch_records(gateway, c, "companies", [member])
         if found and found[0].properties.get(c.program_type):
             return found[0]

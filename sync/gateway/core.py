@@ -51,6 +51,8 @@ _API_EXCEPTIONS: tuple[type[Exception], ...] = (
 )
 
 
+CONNECT_TIMEOUT_S = 10.0
+
 class GatewayCore:
     """Builds the shared client and the SDK API objects once; runs calls through the policy.
 
@@ -75,13 +77,18 @@ class GatewayCore:
         self._owns_http = http is None
         self.http = http or httpx.Client(
             transport=transport,
-            timeout=httpx.Timeout(settings.timeout_s),
+            # Opening a connection gets less time than a slow answer: a host that drops
+            # packets is reported within seconds, not after the whole read timeout.
+            timeout=httpx.Timeout(settings.timeout_s,
+                                  connect=min(settings.timeout_s, CONNECT_TIMEOUT_S)),
             limits=httpx.Limits(max_connections=20, max_keepalive_connections=10),
         )
         self.limiter = limiter or RateLimiter.from_settings(settings, clock=clock, sleep=sleep)
         self.retry = RetryPolicy.from_settings(settings, sleep=sleep)
         self.metrics = metrics or GatewayMetrics()
         self._clock = clock
+        # Whether the host has answered this gateway at all (see translate_transport).
+        self._answered = False
         sdk = SdkTransport(self.http, self.limiter)
         # ``base_url`` too: the SDK's raw ``api_request`` escape hatch reads it instead of host.
         client = Client.create(
@@ -137,11 +144,14 @@ class GatewayCore:
             response = fn()
         except _API_EXCEPTIONS as exc:
             status = int(getattr(exc, "status", 0) or 0)
+            self._answered = True
             self.metrics.record_attempt(endpoint, status, self._clock() - started)
             raise self._translate(exc, endpoint) from None
         except httpx.TransportError as exc:
             self.metrics.record_attempt(endpoint, TRANSPORT_ERROR, self._clock() - started)
-            raise translate_transport(exc, endpoint=endpoint) from exc
+            raise translate_transport(exc, endpoint=endpoint,
+                                      answered_before=self._answered) from exc
+        self._answered = True
         self.metrics.record_attempt(endpoint, int(response.status), self._clock() - started)
         return response
 

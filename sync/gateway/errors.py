@@ -28,6 +28,7 @@ __all__ = [
     "PermanentError",
     "RateLimited",
     "TransientError",
+    "Unreachable",
     "ValidationFailed",
     "classify",
     "header",
@@ -179,7 +180,8 @@ def token_fingerprint(token: str | None) -> str:
 class HubSpotError(Exception):
     """A failed HubSpot call. Carries what HubSpot said and the classified ``action``.
 
-    ``endpoint`` is the call's label (``POST /crm/v3/objects/{type}/batch/update``);
+    ``endpoint`` is the call's label (``POST /crm/v3/objects/{type}/batch/update``), ``url``
+    the URL called when known (transport errors);
     ``correlation_id`` is HubSpot's, for support tickets. ``str()`` never contains a token.
     """
 
@@ -193,8 +195,10 @@ class HubSpotError(Exception):
         endpoint: str | None = None,
         action: Action | None = None,
         body: Mapping[str, Any] | None = None,
+        url: str | None = None,
     ) -> None:
         super().__init__(message)
+        self.url = url
         self.message = message
         self.status = status
         self.category = category
@@ -204,7 +208,10 @@ class HubSpotError(Exception):
         self.body: Mapping[str, Any] = body or {}
 
     def __str__(self) -> str:
-        where = f" [{self.endpoint}]" if self.endpoint else ""
+        # The URL called when known (the label's placeholders filled in), else the label.
+        shown = f"{self.endpoint.split(' ', 1)[0]} {self.url}" if self.url and self.endpoint \
+            else (self.url or self.endpoint)
+        where = f" [{shown}]" if shown else ""
         status = f"{self.status} " if self.status is not None else ""
         category = f"{self.category}: " if self.category else ""
         corr = f" (correlation id {self.correlation_id})" if self.correlation_id else ""
@@ -221,6 +228,11 @@ class TransientError(HubSpotError):
     def __init__(self, message: str, **kw: Any) -> None:
         super().__init__(message, **kw)
         self.retry_after_s: float | None = self.action.wait_s
+
+
+class Unreachable(TransientError):
+    """No connection could be opened to a host that has not answered yet: not retried now (a
+    later run or job may find it up)."""
 
 
 class PermanentError(HubSpotError):
@@ -300,11 +312,41 @@ def translate_status(
     return cls(message, **common)
 
 
-def translate_transport(exc: httpx.TransportError, *, endpoint: str) -> TransientError:
-    """Timeouts, refused or dropped connections: transient, retried with backoff when allowed."""
+def _request_url(exc: httpx.TransportError) -> str | None:
+    try:
+        return str(exc.request.url)
+    except RuntimeError:  # an error raised without its request
+        return None
+
+
+# Could not open a connection at all (refused, DNS, no route, connect timeout).
+_NO_CONNECTION = (httpx.ConnectError, httpx.ConnectTimeout)
+
+
+def translate_transport(
+    exc: httpx.TransportError, *, endpoint: str, answered_before: bool = True
+) -> TransientError:
+    """Timeouts, refused or dropped connections: transient, retried with backoff when allowed.
+
+    The message names the host and the URL called (the endpoint label's ``{type}`` filled in).
+    A connection that cannot even be opened to a host that has never answered this process
+    (``answered_before=False``) is ``Unreachable`` and not retried: a wrong base URL or a
+    portal that is down should fail in a second, not after the whole backoff.
+    """
     kind = type(exc).__name__
+    url = _request_url(exc)
+    origin = None
+    if url:
+        parsed = httpx.URL(url)
+        origin = f"{parsed.scheme}://{parsed.netloc.decode()}"
+    detail = f"{kind}: {exc}" if str(exc) else kind
+    message = f"cannot reach {origin}: {detail}" if origin else detail
+    if not answered_before and isinstance(exc, _NO_CONNECTION):
+        return Unreachable(message, endpoint=endpoint, url=url,
+                           action=Action(ActionKind.FAIL, reason=f"{kind} on first contact"))
     return TransientError(
-        f"{kind}: {exc}" if str(exc) else kind,
+        message,
         endpoint=endpoint,
+        url=url,
         action=Action(ActionKind.RETRY, reason=kind),
     )

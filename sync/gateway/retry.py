@@ -11,6 +11,7 @@ retried; the caller says which (``call(fn, idempotent=...)``).
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from typing import TypeVar
@@ -23,6 +24,7 @@ from sync.gateway.errors import HubSpotError, TransientError
 __all__ = ["RetryPolicy"]
 
 T = TypeVar("T")
+log = logging.getLogger("partner_sync.gateway")
 Sleep = Callable[[float], None]
 
 
@@ -52,6 +54,7 @@ class RetryPolicy:
             retry=retry_if_exception(_retryable),
             wait=self._wait_s,
             stop=self._stop,
+            before_sleep=self._log_retry,
             reraise=True,
         )
 
@@ -78,6 +81,14 @@ class RetryPolicy:
         if isinstance(exc, TransientError) and exc.retry_after_s is not None:
             return exc.retry_after_s
         return self.backoff_s(state.attempt_number)
+
+    def _log_retry(self, state: RetryCallState) -> None:
+        # A wait is never silent: the operator sees what failed, where, and for how long.
+        exc = state.outcome.exception() if state.outcome else None
+        wait_s = state.upcoming_sleep
+        log.warning("HubSpot call failed (%s); retry %d of %d in %.1f s", exc,
+                    state.attempt_number, self.max_attempts - 1, wait_s,
+                    extra={"retry": {"attempt": state.attempt_number, "wait_s": wait_s}})
 
     def _stop(self, state: RetryCallState) -> bool:
         # tenacity computes the wait before asking stop, so a wait that would overrun the

@@ -23,6 +23,7 @@ PROPERTIES = "GET /crm/v3/properties/{type}"
 CREATE_PROPERTY = "POST /crm/v3/properties/{type}"
 CREATE_GROUP = "POST /crm/v3/properties/{type}/groups"
 OWNERS = "GET /crm/v3/owners"
+ACCOUNT_DETAILS = "GET /account-info/v3/details"
 ASSOC_CREATE = "PUT /crm/v4/objects/{type}/{id}/associations/{toType}/{toId}"
 PROBE_LIST = "GET /crm/v3/objects/{type}"
 PROBE_UPDATE = "POST /crm/v3/objects/{type}/batch/update"
@@ -96,6 +97,21 @@ class SchemaOps(GatewayCore):
             after = pager.advance(data.get("paging"))
             if after is None:
                 return owners
+
+    def portal_id(self) -> int:
+        """The id of the portal the token belongs to (``portalId`` of the account details).
+
+        The SDK has no account-info API, so the request is built by one of its generated
+        clients (same auth, transport, pacing and error translation as every other call).
+        """
+        client = self.owners.api_client
+        send = partial(client.call_api, "/account-info/v3/details", "GET",
+                       header_params={"Accept": "application/json"},
+                       auth_settings=["oauth2"], _preload_content=False)
+        portal = self.call(ACCOUNT_DETAILS, send).get("portalId")
+        if isinstance(portal, bool) or not isinstance(portal, int):
+            raise HubSpotError(f"{ACCOUNT_DETAILS} answered no portalId", endpoint=ACCOUNT_DETAILS)
+        return portal
 
     def create_association(
         self,

@@ -1,6 +1,7 @@
 """The state store: mirror, decisions, commission ledger, outputs, checkpoints, run log, webhook
 inbox and locks, on SQLite (default) or PostgreSQL. See ``Store``."""
 
+from sync.store.locks import Fence, LockLost
 from sync.store.records import (
     Clock,
     InboxEvent,
@@ -18,10 +19,12 @@ from sync.store.store import Store, Transaction
 
 __all__ = [
     "Clock",
+    "Fence",
     "InboxEvent",
     "InboxItem",
     "LedgerChange",
     "LedgerTotal",
+    "LockLost",
     "MirrorRecord",
     "OutputChange",
     "RunCounts",

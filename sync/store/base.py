@@ -17,6 +17,7 @@ from sqlalchemy import Connection, Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.dml import Insert
 
+from sync.logs import redact
 from sync.store.records import Clock
 
 __all__ = ["IN_CHUNK", "OpsBase", "bulk_upsert", "chunked", "insert_ignore", "upsert"]
@@ -77,6 +78,7 @@ class OpsBase:
 
     _clock: Clock
     _dialect: str
+    _secrets: tuple[str, ...] = ()
 
     def _write(self) -> AbstractContextManager[Connection]:
         """A connection inside a transaction that may write."""
@@ -85,6 +87,10 @@ class OpsBase:
     def _read(self) -> AbstractContextManager[Connection]:
         """A connection inside a transaction that only reads."""
         raise NotImplementedError
+
+    def _redact(self, text: str) -> str:
+        """Error text as the store keeps it: redacted the way log lines are."""
+        return redact(text, self._secrets)
 
     def _now(self) -> datetime:
         now = self._clock()

@@ -10,6 +10,7 @@ start together migrate once.
 from __future__ import annotations
 
 import hashlib
+import importlib
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -48,6 +49,7 @@ def make_engine(url: str) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(url)
     if parsed.get_backend_name() == "postgresql":
+        _require_driver(parsed.get_driver_name())
         return create_engine(
             url,
             json_serializer=_json_dumps,
@@ -55,6 +57,23 @@ def make_engine(url: str) -> Engine:
             pool_pre_ping=True,
         )
     raise ValueError(f"unsupported store URL scheme: {parsed.drivername}")
+
+
+POSTGRES_EXTRA = "partner-sync[postgres]"
+"""The install that brings the PostgreSQL driver (psycopg 3)."""
+
+
+def _require_driver(driver: str) -> None:
+    """Raise ``ValueError`` naming what to install when the URL's PostgreSQL driver is missing."""
+    module = "psycopg" if driver.startswith("psycopg") and driver != "psycopg2" else driver
+    try:
+        importlib.import_module(module)
+    except ImportError:
+        fix = (f"pip install '{POSTGRES_EXTRA}'" if module == "psycopg"
+               else "use a postgresql+psycopg:// URL with " + repr(POSTGRES_EXTRA) + " installed")
+        raise ValueError(
+            f"a PostgreSQL store needs the {module} driver, which is not installed: {fix}"
+        ) from None
 
 
 def _sqlite_engine(url: str) -> Engine:

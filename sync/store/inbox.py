@@ -2,7 +2,10 @@
 
 Row life: ``pending`` -> ``claimed`` (leased to one worker) -> ``done``, back to ``pending``
 (retry at a given time) or ``dead``. A claim whose lease ran out (its worker died) is claimable
-again. Claims are one UPDATE .. RETURNING: on PostgreSQL its subquery takes rows ``FOR UPDATE
+again; each such lost claim is counted (``lost_claims``), and ``inbox_bury_lost`` dead-letters
+an event whose claims keep getting lost (a crash loop). Holders renew their claims'
+leases while they work (``inbox_renew``), so leases can be short.
+Claims are one UPDATE .. RETURNING: on PostgreSQL its subquery takes rows ``FOR UPDATE
 SKIP LOCKED``, so concurrent workers never get the same row; SQLite runs one writer at a time.
 """
 
@@ -12,7 +15,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, and_, delete, func, or_, select, update
+from sqlalchemy import Row, String, and_, case, delete, func, literal, or_, select, update
 
 from sync.store.base import IN_CHUNK, OpsBase, chunked, insert_ignore
 from sync.store.records import InboxEvent, InboxItem
@@ -39,6 +42,7 @@ def _item(row: Row[Any]) -> InboxItem:
         received_at=row.received_at,
         attempts=int(row.attempts),
         last_error=row.last_error,
+        lost_claims=int(row.lost_claims),
         lease_until=row.lease_until,
     )
 
@@ -91,12 +95,50 @@ class InboxOps(OpsBase):
                 claimed_by=worker_id,
                 lease_until=now + timedelta(seconds=lease_s),
                 attempts=inbox.c.attempts + 1,
+                lost_claims=inbox.c.lost_claims + case((inbox.c.status == CLAIMED, 1), else_=0),
             )
             .returning(*inbox.c)
         )
         with self._write() as conn:
             items = [_item(row) for row in conn.execute(stmt)]
         return sorted(items, key=lambda i: i.item_id)
+
+    def inbox_renew(self, worker_id: str, item_ids: Iterable[int], lease_s: float) -> int:
+        """Extend the lease of ``worker_id``'s claims among ``item_ids``. Returns how many it
+        still held (a claim already re-claimed by another worker is not taken back)."""
+        until = self._now() + timedelta(seconds=lease_s)
+        renewed = 0
+        with self._write() as conn:
+            for batch in chunked(item_ids, IN_CHUNK):
+                result = conn.execute(
+                    update(inbox)
+                    .where(inbox.c.item_id.in_(batch), inbox.c.status == CLAIMED,
+                           inbox.c.claimed_by == worker_id)
+                    .values(lease_until=until)
+                )
+                renewed += result.rowcount
+        return renewed
+
+    def inbox_bury_lost(self, max_lost_claims: int) -> int:
+        """Dead-letter every expired claim that would be its event's ``max_lost_claims``-th
+        lost claim: claimed that often, never finished (its worker dies on it). Returns the
+        count."""
+        now = self._now()
+        stmt = (
+            update(inbox)
+            .where(inbox.c.status == CLAIMED, inbox.c.lease_until < now,
+                   inbox.c.lost_claims + 1 >= max_lost_claims)
+            .values(
+                status=DEAD, finished_at=now, claimed_by=None, lease_until=None,
+                lost_claims=inbox.c.lost_claims + 1,
+                last_error=literal(
+                    f"claimed {max_lost_claims} times and never finished: the worker stopped "
+                    "each time (a crash loop); previous error: ", String,
+                ) + func.coalesce(inbox.c.last_error, "none"),
+            )
+        )
+        with self._write() as conn:
+            return int(conn.execute(stmt).rowcount)
 
     def inbox_done(self, item_ids: Iterable[int]) -> int:
         """Mark rows processed. Returns how many changed."""
@@ -111,7 +153,8 @@ class InboxOps(OpsBase):
         stmt = (
             update(inbox)
             .where(inbox.c.item_id == item_id)
-            .values(status=PENDING, last_error=error, next_attempt_at=next_attempt_at,
+            .values(status=PENDING, last_error=self._redact(error),
+                    next_attempt_at=next_attempt_at,
                     claimed_by=None, lease_until=None)
         )
         with self._write() as conn:
@@ -149,7 +192,7 @@ class InboxOps(OpsBase):
                 values: dict[str, Any] = {"status": status, "finished_at": now,
                                           "claimed_by": None, "lease_until": None}
                 if error is not None:
-                    values["last_error"] = error
+                    values["last_error"] = self._redact(error)
                 result = conn.execute(
                     update(inbox).where(inbox.c.item_id.in_(batch)).values(**values)
                 )

@@ -139,3 +139,4 @@ class InboxItem:
     attempts: int
     last_error: str | None
     lease_until: datetime
+    lost_claims: int = 0  # earlier claims whose holder never finished them

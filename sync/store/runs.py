@@ -10,12 +10,14 @@ from sqlalchemy import Row, func, insert, select, update
 
 from policies.model import Problem
 from sync.store.base import OpsBase, chunked
+from sync.store.locks import Fence
 from sync.store.records import RunCounts, RunInfo, RunProblem
 from sync.store.schema import run_problems, runs
 
-__all__ = ["RUNNING", "RunOps"]
+__all__ = ["ABANDONED", "RUNNING", "RunOps"]
 
 RUNNING = "running"
+ABANDONED = "abandoned"
 _PROBLEM_BATCH = 5_000
 
 
@@ -40,14 +42,33 @@ def _info(row: Row[Any], problem_count: int, problems: tuple[RunProblem, ...] = 
 
 
 class RunOps(OpsBase):
-    def start_run(self, kind: str, as_of: date | None, trigger: str) -> int:
-        """Open a run (status ``running``) and return its id."""
+    def start_run(
+        self, kind: str, as_of: date | None, trigger: str, lock: Fence | None = None
+    ) -> int:
+        """Open a run (status ``running``) and return its id. ``lock``: the lock holder the
+        run belongs to (see ``abandon_runs``)."""
         stmt = insert(runs).values(
             kind=kind, trigger=trigger, as_of=as_of, started_at=self._now(),
             status=RUNNING, counts={},
+            lock_name=lock.name if lock else None, lock_owner=lock.owner if lock else None,
         ).returning(runs.c.run_id)
         with self._write() as conn:
             return int(conn.execute(stmt).scalar_one())
+
+    def abandon_runs(self, holder: Fence) -> list[int]:
+        """Mark ``abandoned`` every run still ``running`` under ``holder``'s lock but started
+        by another holder. Call it right after taking the lock: those holders lost it (they
+        died, or their lease ran out), so their runs will never finish. Returns their ids."""
+        stmt = (
+            update(runs)
+            .where(runs.c.status == RUNNING, runs.c.lock_name == holder.name,
+                   runs.c.lock_owner != holder.owner)
+            .values(status=ABANDONED, finished_at=self._now(),
+                    error="abandoned: the process running it stopped or lost the sync lock")
+            .returning(runs.c.run_id)
+        )
+        with self._write() as conn:
+            return sorted(int(r) for r in conn.execute(stmt).scalars())
 
     def finish_run(
         self, run_id: int, status: str, counts: RunCounts, error: str | None = None
@@ -56,7 +77,8 @@ class RunOps(OpsBase):
         stmt = (
             update(runs)
             .where(runs.c.run_id == run_id)
-            .values(status=status, counts=_counts_doc(counts), error=error,
+            .values(status=status, counts=_counts_doc(counts),
+                    error=None if error is None else self._redact(error),
                     finished_at=self._now())
         )
         with self._write() as conn:
@@ -72,7 +94,8 @@ class RunOps(OpsBase):
                     insert(run_problems),
                     [
                         {"run_id": run_id, "record_kind": p.record_kind,
-                         "record_id": p.record_id, "code": p.code, "detail": p.detail}
+                         "record_id": p.record_id, "code": p.code,
+                         "detail": self._redact(p.detail)}
                         for p in batch
                     ],
                 )

@@ -128,6 +128,9 @@ runs = Table(
     Column("counts", JsonValue(), nullable=False),
     Column("error", Text(), nullable=True),
     Index("ix_runs_started", "started_at"),
+    # the sync lock holder the run belongs to (a run whose holder is gone is abandoned)
+    Column("lock_name", String(128), nullable=True),
+    Column("lock_owner", String(128), nullable=True),
 )
 
 run_problems = Table(
@@ -162,6 +165,8 @@ inbox = Table(
     Column("last_error", Text(), nullable=True),
     Column("finished_at", UtcDateTime(), nullable=True),
     Index("ix_inbox_status_next", "status", "next_attempt_at"),
+    # claims whose holder never finished them (died or hung): a crash loop is dead-lettered
+    Column("lost_claims", Integer(), nullable=False, server_default="0"),
 )
 
 # SQLite's stand-in for PostgreSQL advisory locks: a row with an owner and a lease.
@@ -171,6 +176,8 @@ locks = Table(
     Column("name", String(128), primary_key=True),
     Column("owner", String(128), nullable=False),
     Column("lease_until", UtcDateTime(), nullable=False),
+    # the fencing token: grows each time a new owner takes the lock
+    Column("token", BigInteger(), nullable=False, server_default="0"),
 )
 
 # Member portals: one row per connected HubSpot portal (tokens encrypted at rest).

@@ -9,8 +9,9 @@ set on a ``Transaction``. Inside a transaction, call the transaction's methods, 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
+from typing import Protocol
 
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import SQLAlchemyError
@@ -18,26 +19,34 @@ from sqlalchemy.exc import SQLAlchemyError
 from sync.store.database import begin_write, make_engine, run_migrations
 from sync.store.inbox import InboxOps
 from sync.store.ledger import LedgerOps
-from sync.store.locks import LockManager
+from sync.store.locks import Fence, LockManager, check_fence
 from sync.store.mirror import MirrorOps
 from sync.store.records import Clock, utc_now
 from sync.store.runs import RunOps
 from sync.store.state import CheckpointWrites, StateOps
+from sync.store.views import ViewOps
 
 __all__ = ["Store", "Transaction"]
 
 
-class _DataOps(MirrorOps, LedgerOps, StateOps, RunOps, InboxOps):
+class _Secret(Protocol):
+    def get_secret_value(self) -> str: ...
+
+
+class _DataOps(MirrorOps, LedgerOps, StateOps, RunOps, InboxOps, ViewOps):
     """Every data operation; the connection scopes come from the subclass."""
 
 
 class Transaction(_DataOps, CheckpointWrites):
     """One open database transaction. Only valid inside ``with store.transaction()``."""
 
-    def __init__(self, conn: Connection, clock: Clock, dialect: str) -> None:
+    def __init__(
+        self, conn: Connection, clock: Clock, dialect: str, secrets: tuple[str, ...] = ()
+    ) -> None:
         self._conn = conn
         self._clock = clock
         self._dialect = dialect
+        self._secrets = secrets
 
     def _write(self) -> AbstractContextManager[Connection]:
         return nullcontext(self._conn)
@@ -45,23 +54,37 @@ class Transaction(_DataOps, CheckpointWrites):
     def _read(self) -> AbstractContextManager[Connection]:
         return nullcontext(self._conn)
 
+    def check_fence(self, fence: Fence) -> None:
+        """Raise ``LockLost`` (and so roll the transaction back) unless ``fence`` still holds
+        its lock. Call it first: the check holds until this transaction commits."""
+        check_fence(self._conn, self._dialect, fence, self._now())
+
 
 class Store(_DataOps):
     """The state store over one SQLAlchemy engine (SQLite file or PostgreSQL)."""
 
-    def __init__(self, engine: Engine, clock: Clock = utc_now) -> None:
+    def __init__(
+        self, engine: Engine, clock: Clock = utc_now, *, secrets: Iterable[str] = ()
+    ) -> None:
         self._engine = engine
         self._clock = clock
         self._dialect = engine.dialect.name
+        self._secrets = tuple(secrets)
         self._locks = LockManager(engine, clock)
 
     @classmethod
-    def from_url(cls, url: str, clock: Clock = utc_now) -> Store:
-        """A store for ``sqlite:///path.db`` or ``postgresql+psycopg://user@host/db``.
+    def from_url(
+        cls, url: str | _Secret, clock: Clock = utc_now, *, secrets: Iterable[str] = ()
+    ) -> Store:
+        """A store for ``sqlite:///path.db`` or ``postgresql+psycopg://user@host/db`` (a plain
+        string or a secret holding it, such as ``settings.store.url``).
 
-        Call ``migrate()`` before first use.
+        Error texts the store keeps (run log, inbox) are redacted like log lines: token-like
+        values, URL passwords and the given ``secrets`` become ``***``. Call ``migrate()``
+        before first use.
         """
-        return cls(make_engine(url), clock)
+        plain = url if isinstance(url, str) else url.get_secret_value()
+        return cls(make_engine(plain), clock, secrets=secrets)
 
     @property
     def dialect(self) -> str:
@@ -92,7 +115,7 @@ class Store(_DataOps):
         """A unit of work: everything done on the yielded ``Transaction`` commits together
         when the block ends, and is rolled back if it raises."""
         with self._write() as conn:
-            yield Transaction(conn, self._clock, self._dialect)
+            yield Transaction(conn, self._clock, self._dialect, self._secrets)
 
     def try_lock(self, name: str, owner: str, lease_s: float) -> bool:
         """Take a named exclusive lock, or renew it for the same ``owner``. Never blocks.
@@ -105,6 +128,15 @@ class Store(_DataOps):
     def unlock(self, name: str, owner: str) -> bool:
         """Release a lock held by ``owner``. False when ``owner`` did not hold it."""
         return self._locks.unlock(name, owner)
+
+    def acquire_lock(self, name: str, owner: str, lease_s: float) -> Fence | None:
+        """``try_lock`` that answers the holder's ``Fence`` (with its fencing token), or None.
+
+        Pass the fence to ``Transaction.check_fence`` in every transaction that commits work
+        done under the lock.
+        """
+        token = self._locks.acquire(name, owner, lease_s)
+        return None if token is None else Fence(name, owner, token)
 
     def _write(self) -> AbstractContextManager[Connection]:
         return begin_write(self._engine)

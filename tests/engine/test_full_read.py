@@ -3,7 +3,6 @@ each batch's maximum, errors on either side stopping both."""
 
 from __future__ import annotations
 
-import math
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import date
@@ -11,32 +10,17 @@ from typing import Any
 
 import pytest
 
+from bench.floors import CallCounter, dataset_counts, read_floor
+from config.contract import contract_for_prefix
 from sandbox.gen.profiles import Counts
 from sandbox.generator import generate_custom
 from sync.engine import SyncEngine, SyncError
 from sync.engine.full import check_search_limits, full_searches
 from sync.gateway import AssociationLink, Gateway, SearchPage
-from sync.gateway.gateway import ASSOC_READ, BATCH_READ, LIST, SEARCH
 from tests.engine.conftest import EngineFactory
 
 AS_OF = date(2026, 11, 1)
 COUNTS = Counts(contacts=700, companies=450, deals=450, subscriptions=450, members=12)
-
-
-def _floor(engine: SyncEngine) -> dict[str, int]:
-    """The fewest read calls for what the mirror now holds (the benchmark's formula)."""
-    c = engine.contract
-    names = [s.name for s in c.property_specs() if s.object_type == "companies"]
-    companies = list(engine.store.iter_records("companies"))
-    own = sum(1 for r in companies if any(r.properties.get(n) for n in names))
-    contacts = engine.store.count_records("contacts")
-    deals = engine.store.count_records("deals")
-    subs = engine.store.count_records("subscriptions")
-    return {
-        SEARCH: math.ceil(own / 200) + math.ceil(contacts / 200) + math.ceil(deals / 200),
-        ASSOC_READ: 2 * math.ceil(deals / 100) + math.ceil(contacts / 100),
-        BATCH_READ: math.ceil((len(companies) - own) / 100) + math.ceil(subs / 50),
-    }
 
 
 def _search_threads() -> list[threading.Thread]:
@@ -44,19 +28,38 @@ def _search_threads() -> list[threading.Thread]:
 
 
 def test_full_read_makes_exactly_the_minimum_read_calls(make_engine: EngineFactory) -> None:
-    engine = make_engine(generate_custom(COUNTS, seed=5))
-
-    report = engine.full_sync(as_of=AS_OF)
+    dataset = generate_custom(COUNTS, seed=5)
+    base = make_engine(dataset)
+    counter = CallCounter()
+    gateway = Gateway(base.settings.hubspot, transport=counter)
+    engine = SyncEngine(base.settings, gateway=gateway, store=base.store, clock=base.clock)
+    try:
+        report = engine.full_sync(as_of=AS_OF)
+    finally:
+        gateway.close()
 
     assert report.status == "ok"
     assert report.records_read["deals"] == COUNTS.deals
-    floor = _floor(engine)
-    assert floor[SEARCH] >= 5  # several pages and batches of each kind
-    assert floor[BATCH_READ] >= 10
-    reads = {k: n for k, n in report.api_calls.items() if "batch/update" not in k}
+    counts = dataset_counts(dataset, contract_for_prefix())  # the generated data, not the mirror
+    floor = read_floor(counts)
+    assert floor["search"] >= 5  # several pages and batches of each kind
+    assert floor["batch_read"] >= 10
+    reads = {k: n for k, n in counter.by_kind().items() if k != "batch_update"}
+    # beyond the records: the portal id, read once per token from the account-info API
+    assert reads.pop("other", 0) == 1
     assert reads == floor
-    assert LIST not in report.api_calls
     assert not _search_threads()
+
+
+def test_the_floor_counts_the_generated_records_that_matter() -> None:
+    dataset = generate_custom(COUNTS, seed=5)
+    counts = dataset_counts(dataset, contract_for_prefix())
+    assert counts.deals == COUNTS.deals
+    assert 0 < counts.member_or_carrier_companies < COUNTS.companies
+    assert 0 < counts.carrier_contacts < COUNTS.contacts
+    assert 0 < counts.deal_subscriptions <= COUNTS.subscriptions
+    assert read_floor(counts, association_batch=50)["associations"] > read_floor(counts)[
+        "associations"]
 
 
 def test_dry_run_reads_the_same_records_and_leaves_the_mirror_empty(

@@ -8,7 +8,14 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from sync.gateway import Gateway, HubSpotError, NotFound, RateLimited, TransientError
+from sync.gateway import (
+    Gateway,
+    HubSpotError,
+    NotFound,
+    RateLimited,
+    TransientError,
+    Unreachable,
+)
 from sync.gateway.errors import Action, ActionKind
 from sync.gateway.gateway import LIST
 from sync.gateway.retry import RetryPolicy
@@ -88,7 +95,32 @@ def test_5xx_burst_is_recovered_with_backoff(
 def test_timeouts_and_dropped_connections_are_retried(
     gateway: Gateway, hub: FakeHubSpot, clock: FakeClock, exc: type[Exception]
 ) -> None:
+    script(hub, [httpx.Response(200, json=OK_PAGE), exc])
+    assert first_page(gateway) == ["1"]  # the host has answered once
+    assert first_page(gateway) == ["1"]
+    assert clock.sleeps == [0.5]
+
+
+@pytest.mark.parametrize("exc", [httpx.ConnectError, httpx.ConnectTimeout])
+def test_a_host_that_never_answered_fails_at_once_naming_host_and_url(
+    gateway: Gateway, hub: FakeHubSpot, clock: FakeClock, exc: type[Exception]
+) -> None:
     script(hub, [exc])
+    with pytest.raises(Unreachable) as caught:
+        first_page(gateway)
+    assert clock.sleeps == []
+    assert len(hub.requests) == 1
+    message = str(caught.value)
+    assert "cannot reach " in message
+    assert "{" not in message
+    assert "/crm/v3/objects/deals" in message
+
+
+def test_a_read_timeout_on_first_contact_is_still_retried(
+    gateway: Gateway, hub: FakeHubSpot, clock: FakeClock
+) -> None:
+    # The host accepted the connection: it is there, only slow.
+    script(hub, [httpx.ReadTimeout])
     assert first_page(gateway) == ["1"]
     assert clock.sleeps == [0.5]
 
@@ -168,3 +200,11 @@ def test_metrics_count_attempts_retries_and_429s(
     assert (stats.calls, stats.attempts, stats.retries, stats.rate_limited) == (1, 3, 2, 1)
     assert dict(stats.statuses) == {200: 1, 429: 1, 503: 1}
     assert gateway.metrics.snapshot()["totals"]["attempts"] == 3
+
+
+def test_opening_a_connection_has_a_shorter_timeout_than_an_answer() -> None:
+    from config.settings import HubSpotSettings
+
+    with Gateway(HubSpotSettings(access_token="t", timeout_s=30)) as gateway:
+        timeout = gateway.http.timeout
+    assert (timeout.connect, timeout.read) == (10.0, 30.0)

@@ -59,7 +59,7 @@ def test_no_token_for_init_points_at_the_demo_and_the_setting(store_url: str) ->
 
     result = runner.invoke(app, ["init"], env=env)
 
-    assert result.exit_code == 2, result.output
+    assert result.exit_code == 3, result.output  # the auth code, as documented
     assert "partner-sync demo" in result.stderr
     assert "PARTNER_SYNC_HUBSPOT__ACCESS_TOKEN" in result.stderr
 
@@ -91,7 +91,8 @@ def test_serve_refuses_bad_settings_no_token_and_an_unopenable_store(
     results = [runner.invoke(app, ["serve", "--port", "1"], env=env)
                for env in (bad, no_token, no_store)]
 
-    assert [r.exit_code for r in results] == [2, 2, 4], [r.output for r in results]
+    assert [r.exit_code for r in results] == [2, 3, 2], [r.output for r in results]
     assert "PARTNER_SYNC_HUBSPOT__BASE_URL" in results[0].stderr
     assert "partner-sync demo" in results[1].stderr
     assert "PARTNER_SYNC_STORE__URL" in results[2].stderr
+    assert "no-dir" in results[2].stderr  # the missing folder is named

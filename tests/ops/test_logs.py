@@ -139,3 +139,22 @@ def test_run_summary_level_follows_status_and_error_is_redacted(captured: io.Str
     assert (partial["level"], failed["level"]) == ("WARNING", "ERROR")
     assert failed["msg"].endswith("error: 401 HubSpot rejected token ***")
     assert TOKEN not in captured.getvalue()
+
+
+def test_every_secret_setting_is_masked_also_in_a_section_added_later() -> None:
+    from pydantic import BaseModel, SecretStr
+
+    from config.settings import Settings
+    from sync.logs import redact, secret_values
+
+    class Vault(BaseModel):
+        key: SecretStr = SecretStr("vault-key-0123456789")
+
+    class WithVault(Settings):
+        vault: Vault = Vault()
+
+    settings = WithVault(admin={"token": "admin-token-0123"})
+    secrets = secret_values(settings)
+
+    assert set(secrets) == {"vault-key-0123456789", "admin-token-0123"}
+    assert redact("key vault-key-0123456789 admin admin-token-0123", secrets) == "key *** admin ***"

@@ -148,7 +148,18 @@ def test_bad_arguments_exit_2(url: str, tmp_path: Path, args: tuple[str, ...], w
     assert word in err
 
 
-def test_unmigrated_store_exits_4_pointing_to_init(tmp_path: Path) -> None:
+def test_a_store_never_created_exits_2_pointing_to_init(tmp_path: Path) -> None:
     code, doc, _ = _report(f"sqlite:///{tmp_path / 'never.db'}", tmp_path / "x")
-    assert code == 4
+    assert code == 2  # the documented code for an unmigrated store
     assert "partner-sync init" in doc["fix"]
+    assert "never.db does not exist yet" in doc["error"]
+    assert not (tmp_path / "never.db").exists()  # reading does not create it
+
+
+def test_text_output_ends_with_a_summary_line(url: str, tmp_path: Path) -> None:
+    out = tmp_path / "text"
+    result = runner.invoke(app, ["report", "--out", str(out), "--as-of", "2024-08-14"],
+                           env={"PARTNER_SYNC_STORE__URL": url, "NO_COLOR": "1"})
+    assert result.exit_code == 0, result.output
+    last = result.stdout.strip().splitlines()[-1]
+    assert last == f"report as of 2024-08-14: 2 member(s), 4 file(s) in {out}"

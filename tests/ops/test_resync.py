@@ -100,13 +100,13 @@ def test_remote_unreachable_exits_4() -> None:
     assert f"cannot reach {url}/admin/resync" in result.stderr
 
 
-def test_local_full_resync_logs_one_summary_line(
+def test_local_full_resync_is_recorded_with_the_cli_trigger(
     portal: RunningSandbox, store_url: str, tmp_path: Path
 ) -> None:
     result = runner.invoke(app, ["resync", "--all", "--json"], env=env_for(portal.url, store_url))
     assert result.exit_code == 0, result.output
     summary = orjson.loads(result.stdout)
-    assert (summary["kind"], summary["trigger"], summary["status"]) == ("full", "admin", "ok")
+    assert (summary["kind"], summary["trigger"], summary["status"]) == ("full", "cli", "ok")
     assert summary["api_calls"]
 
 

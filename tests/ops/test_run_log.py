@@ -10,7 +10,7 @@ import orjson
 from typer.testing import CliRunner
 
 from cli.main import app
-from sandbox.server import RunningSandbox
+from sandbox.server import RunningSandbox, free_port
 
 from .conftest import TOKEN, env_for
 
@@ -66,7 +66,7 @@ def test_local_resync_logs_exactly_one_line(portal: RunningSandbox, store_url: s
 def test_unopenable_store_exits_4_naming_the_setting(
     portal: RunningSandbox, tmp_path: Path
 ) -> None:
-    store = f"sqlite:///{tmp_path / 'missing-dir' / 'store.db'}"
+    store = f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/nothing"
     for args in (["sync"], ["init"], ["resync", "--all"]):
         result = runner.invoke(app, args, env=env_for(portal.url, store))
 

@@ -1,4 +1,4 @@
-"""Bad input (issue 2, DESIGN.md "Bad input"): the five named cases in one program.
+"""Bad input (DESIGN.md "Bad input"): the five named cases in one program.
 
 Each yields a code tied to the affected record (an output reason, a data problem naming the
 record, or both) and the evaluation of everything else goes on; nothing raises.

@@ -1,5 +1,5 @@
 """docs/rules.md cannot go stale: every term key, output value and code the engine can write is
-explained there (issue 2: the operator sees exactly what the engine does and how to change it)."""
+explained there (the operator sees exactly what the engine does and how to change it)."""
 
 from __future__ import annotations
 

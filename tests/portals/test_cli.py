@@ -18,7 +18,7 @@ def _env(rig: Rig) -> dict[str, str]:
     return {
         "PARTNER_SYNC_HUBSPOT__ACCESS_TOKEN": "sandbox-token",
         "PARTNER_SYNC_HUBSPOT__BASE_URL": rig.sandbox.url,
-        "PARTNER_SYNC_STORE__URL": rig.settings.store.url,
+        "PARTNER_SYNC_STORE__URL": rig.settings.store.url.get_secret_value(),
         "PARTNER_SYNC_PORTALS__CLIENT_ID": p.client_id or "",
         "PARTNER_SYNC_PORTALS__CLIENT_SECRET": p.client_secret.get_secret_value(),
         "PARTNER_SYNC_PORTALS__TOKEN_KEY": p.token_key.get_secret_value(),

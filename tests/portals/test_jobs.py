@@ -70,7 +70,7 @@ def test_a_failing_portal_is_retried_with_backoff_and_never_stalls_another(
         [alpha] = [p for p in rig.parts.repo.all() if p.hub_id == ALPHA_HUB]
         assert alpha.status == "connected"  # a failure is not a disconnection
         assert rig.parts.repo.claim("x", 10, 60) == []  # not due for another ~30 s
-        engine = create_engine(rig.settings.store.url)
+        engine = create_engine(rig.settings.store.url.get_secret_value())
         with engine.connect() as conn:
             due = conn.execute(select(portal_jobs.c.next_attempt_at).where(
                 portal_jobs.c.hub_id == ALPHA_HUB, portal_jobs.c.status == "pending")).scalar_one()

@@ -11,6 +11,7 @@ from sync.clock import SystemClock
 from tests.portals.rig import ALPHA_HUB, portal_rig
 from tests.webhooks.conftest import PUBLIC_URL, SECRET, event, serve_app, signed
 from webhooks.app import create_app
+from webhooks.console.portals import member_portals
 
 
 async def test_events_are_routed_by_portal(tmp_path: Path) -> None:
@@ -43,3 +44,11 @@ async def test_events_are_routed_by_portal(tmp_path: Path) -> None:
         assert (job.hub_id, job.kind) == (ALPHA_HUB, "inbound")
         for route in ("member", "echo", "program", "unknown"):
             assert f'partner_sync_webhook_events_routed_total{{route="{route}"}} 1.0' in metrics
+
+
+def test_the_console_lists_connected_portals(tmp_path: Path) -> None:
+    with portal_rig(tmp_path) as rig:
+        assert member_portals(rig.runtime.store) == []
+        rig.connect("ALPHA", ALPHA_HUB)
+        [row] = member_portals(rig.runtime.store)
+        assert (row.member_code, row.portal_id, row.status) == ("ALPHA", ALPHA_HUB, "connected")

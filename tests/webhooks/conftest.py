@@ -4,7 +4,7 @@ engine (records what it was asked; fails or is busy on demand) and a signed-requ
 from __future__ import annotations
 
 import itertools
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -57,9 +57,14 @@ class FakeEngine:
         self.bad: set[tuple[str, str]] = set()
         self.refused: set[tuple[str, str]] = set()
         self.raises: Exception | None = None  # raised by the next run, as the engine would
+        self.attempts = 0  # every run asked for, raising or not
+        self.during: Callable[[], None] | None = None  # runs inside each run (a slow sync)
         self._ids = itertools.count(1)
 
     def _run(self, kind: str, arg: Any, records: Sequence[tuple[str, str]] = ()) -> FakeReport:
+        self.attempts += 1
+        if self.during is not None:
+            self.during()
         if self.busy:
             raise SyncBusy("sync:portal")
         if self.raises is not None:

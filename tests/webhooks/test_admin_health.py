@@ -119,9 +119,12 @@ async def test_runs_list_and_detail(client: httpx.AsyncClient, store: Store) -> 
     runs = (await client.get("/admin/runs?limit=5", headers=AUTH)).json()["runs"]
     assert [(r["run_id"], r["status"]) for r in runs] == [(second, "partial"), (first, "ok")]
     detail = (await client.get(f"/admin/runs/{first}", headers=AUTH)).json()
-    assert detail["counts"] == {"deals": {"read": 3, "written": 1}}
+    assert (detail["records_read"]["deals"], detail["written"]["deals"]) == (3, 1)
     detail = (await client.get(f"/admin/runs/{second}", headers=AUTH)).json()
     assert detail["problems"][0]["code"] == "bad_date"
+    assert detail["problem_count"] == 1
+    assert runs[0]["problems"] is None
+    assert runs[0]["problem_count"] == 1
     assert (await client.get("/admin/runs/999", headers=AUTH)).status_code == 404
     assert (await client.get("/admin/runs?limit=0", headers=AUTH)).status_code == 400
 

@@ -163,7 +163,7 @@ def test_admin_resync_of_one_member_touches_only_its_records(world: World) -> No
     answer = httpx.post(world.server.url + "/admin/resync", json={"member": "P1"},
                         headers={"Authorization": "Bearer t"}, timeout=30)
     assert answer.status_code == 200
-    touched = {(p["object_type"], p["object_id"]) for p in answer.json()["report"]["patches"]}
+    touched = {(p["object_type"], p["object_id"]) for p in answer.json()["patches"]}
     assert touched == {("companies", world.prospects["P1"])}
     assert value(state, "companies", world.prospects["P1"], C.registered_to) == "P1"
     assert value(state, "companies", world.prospects["P2"], C.registered_to) in (None, "")

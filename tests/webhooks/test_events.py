@@ -1,4 +1,4 @@
-"""Webhook event parsing, dedup keys, named records and echo detection (issue 5)."""
+"""Webhook event parsing, dedup keys, named records and echo detection."""
 
 from __future__ import annotations
 

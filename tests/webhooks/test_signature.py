@@ -1,4 +1,4 @@
-"""Webhook signature verification (issue 5): HubSpot's documented vectors, our own, tampering."""
+"""Webhook signature verification: HubSpot's documented vectors, our own, tampering."""
 
 from __future__ import annotations
 

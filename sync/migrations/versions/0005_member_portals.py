@@ -1,7 +1,7 @@
 """Member portals: connected portals, their jobs and request links.
 
 Revision ID: 0005
-Revises: 0001
+Revises: 0003
 Create Date: 2026-12-07
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 from sync.store.coltypes import UtcDateTime
 
 revision: str = "0005"
-down_revision: str | None = "0001"
+down_revision: str | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
