@@ -3,14 +3,23 @@ refresh disconnects the portal and nothing crashes."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import httpx
+import pytest
 from cryptography.fernet import Fernet
 from pydantic import SecretStr
 
 from cli.doctor_member_portals import member_portal_checks
+from config.settings import Settings
+from sync.clock import SystemClock
 from sync.portals import list_portals
+from sync.portals.oauth_client import OAuthUnavailable
+from sync.portals.repo import PortalRepo
+from sync.portals.session import PortalSessions
 from sync.portals.vault import TokenVault
+from sync.store import Store
 from tests.engine.seed import C
 from tests.portals.rig import ALPHA_HUB, BETA_HUB, portal_rig
 
@@ -87,3 +96,27 @@ def test_doctor_warns_about_a_disconnected_portal(tmp_path: Path) -> None:
         assert check.status == "warn"
         assert "ALPHA (refresh refused: BAD_REFRESH_TOKEN)" in check.detail
         assert "portals invite" in (check.fix or "")
+
+
+def test_a_token_endpoint_outage_during_refresh_keeps_the_portal_connected(
+        tmp_path: Path) -> None:
+    settings = Settings(
+        hubspot={"base_url": "http://hubspot.test"},
+        portals={"client_id": "id", "client_secret": SecretStr("s"),
+                 "token_key": SecretStr(Fernet.generate_key().decode())})
+    store = Store.from_url(f"sqlite:///{tmp_path / 's.db'}")
+    store.migrate()
+    repo = PortalRepo(store)
+    vault = TokenVault(settings.portals)
+    long_ago = datetime.now(UTC) - timedelta(hours=1)
+    repo.save_connection(5, "ALPHA", ("oauth",), vault.seal("refresh"), vault.seal("old"),
+                         long_ago)
+    transport = httpx.MockTransport(lambda request: httpx.Response(503, json={}))
+    with httpx.Client(transport=transport) as http:
+        sessions = PortalSessions(settings, repo, http, SystemClock())
+        with pytest.raises(OAuthUnavailable, match="503"):
+            sessions.gateway(5)
+    row = repo.get(5)
+    assert row is not None
+    assert row.status == "connected"
+    store.close()
