@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -36,9 +36,13 @@ from sandbox.portals import PortalsApp, PortalsConfig, serve_portals_in_thread
 from sandbox.server import RunningSandbox
 from sandbox.state import SandboxState
 from sandbox.store import Record
+from sync.clock import FixedClock
 from tests.engine.seed import C, Seed
 
 ALPHA_HUB, BETA_HUB = 7_000_001, 7_000_002
+# The program's evaluation date (the data's dates are laid out around it); tokens, install states
+# and jobs keep the wall clock, as the sandbox's OAuth server does.
+AS_OF = datetime(2026, 12, 7, 12, tzinfo=UTC)
 CLIENT_ID, CLIENT_SECRET = "sandbox-client-id", "sandbox-oauth-secret"
 REDIRECT = "http://127.0.0.1:9/oauth/callback"
 
@@ -143,6 +147,7 @@ def portal_rig(tmp_path: Path, *, lifetime_s: int = 1800,
                scope_overrides: dict[int, tuple[str, ...]] | None = None,
                settings_overrides: dict[str, Any] | None = None,
                faults: dict[int, list[FaultRule]] | None = None,
+               store_url: str | None = None,
                **portal_overrides: Any) -> Iterator[Rig]:
     state = SandboxState()
     state.bulk_load(program_seed().dataset())
@@ -153,11 +158,11 @@ def portal_rig(tmp_path: Path, *, lifetime_s: int = 1800,
         settings = Settings(
             hubspot=HubSpotSettings(access_token=SecretStr("sandbox-token"),
                                     base_url=sandbox.url),
-            store=StoreSettings(url=f"sqlite:///{tmp_path / 'store.db'}"),
+            store=StoreSettings(url=store_url or f"sqlite:///{tmp_path / 'store.db'}"),
             scheduler=SchedulerSettings(enabled=False),
             portals=portal_settings(sandbox.url, **portal_overrides),
             **(settings_overrides or {}))
-        runtime = build_runtime(settings)
+        runtime = build_runtime(settings, clock=FixedClock(AS_OF))
         runtime.engine.full_sync(trigger="test")
         parts = build_portal_parts(runtime, http=httpx.Client(timeout=10))
         routes = Starlette(routes=parts.oauth_routes.routes())

@@ -76,3 +76,17 @@ def test_a_failing_portal_is_retried_with_backoff_and_never_stalls_another(
                 portal_jobs.c.hub_id == ALPHA_HUB, portal_jobs.c.status == "pending")).scalar_one()
         engine.dispose()
         assert due >= started + timedelta(seconds=29)
+
+
+def test_connect_in_and_out_on_both_store_dialects(tmp_path: Path, store_url: str) -> None:
+    with portal_rig(tmp_path, store_url=store_url) as rig:
+        assert rig.connect("ALPHA", ALPHA_HUB).status_code == 200
+        assert rig.connect("ALPHA", ALPHA_HUB).status_code == 200  # installed again: one row
+        rig.parts.worker.drain()
+        rig.set_company(ALPHA_HUB, "brand-new.com", partner_registration_requested_at="2026-12-01")
+        rig.parts.repo.enqueue([ALPHA_HUB], "inbound")
+        [outcome] = rig.parts.worker.drain()
+        assert outcome.status == "done"
+        assert rig.companies(ALPHA_HUB)["brand-new.com"]["partner_registration_status"] == \
+            "registered"
+        assert [p.member_code for p in rig.parts.repo.all()] == ["ALPHA"]
