@@ -39,6 +39,14 @@ def test_a_request_in_the_member_portal_comes_back_decided(tmp_path: Path) -> No
         assert mine["free-prospect.com"][C.registration_expires_at] == "2027-05-30"
         assert mine["brand-new.com"][C.registration_status] == "registered"
         assert _inbound(rig, ALPHA_HUB)["carried"] == 0  # nothing new: nothing carried
+        rig.set_company(ALPHA_HUB, "free-prospect.com",
+                        **{C.deregistration_requested_at: "2026-12-05"})
+        assert _inbound(rig, ALPHA_HUB)["carried"] == 1
+        [program] = rig.program_companies("free-prospect.com")
+        assert program[C.deregistration_requested_at] == "2026-12-05"
+        assert program[C.registration_status] == "deregistered"
+        assert rig.companies(ALPHA_HUB)["free-prospect.com"][C.registration_status] == \
+            "deregistered"
 
 
 def test_a_member_cannot_request_for_another_member_nor_see_its_registration(
