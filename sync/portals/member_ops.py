@@ -10,13 +10,17 @@ from collections.abc import Iterator, Mapping, Sequence
 from functools import partial
 from typing import Any
 
+from hubspot.crm.properties import BatchApi as PropertiesBatchApi
+
 from policies.model import Problem
 from sync.gateway import CrmRecord, Gateway
 from sync.gateway.paging import chunked
 
-__all__ = ["create_companies", "search_by_domain", "search_having"]
+__all__ = ["create_companies", "create_properties", "search_by_domain", "search_having"]
 
 BATCH_CREATE = "POST /crm/v3/objects/{type}/batch/create"
+BATCH_CREATE_PROPERTIES = "POST /crm/v3/properties/{type}/batch/create"
+ALREADY_EXISTS = "OBJECT_ALREADY_EXISTS"
 IN_VALUES_MAX = 100
 
 
@@ -34,6 +38,20 @@ def create_companies(gateway: Gateway, inputs: Sequence[Mapping[str, str]]
         problems += [Problem("company", str(e.get("context") or ""), "create_failed",
                              str(e.get("message") or "")) for e in data.get("errors", ())]
     return created, problems
+
+
+def create_properties(gateway: Gateway, object_type: str,
+                      definitions: Sequence[Mapping[str, Any]]) -> tuple[int, list[Problem]]:
+    """Create properties in one batch call: how many were new, and a problem per refusal other
+    than "already exists" (a second run creates nothing and reports nothing)."""
+    api = PropertiesBatchApi(api_client=gateway.properties_core.api_client)
+    body = {"inputs": [dict(d) for d in definitions]}
+    send = partial(api.create, object_type, body, _preload_content=False)
+    data = gateway.call(BATCH_CREATE_PROPERTIES, send)
+    problems = [Problem("property", object_type, "property_not_created",
+                        str(e.get("message") or ""))
+                for e in data.get("errors", ()) if e.get("category") != ALREADY_EXISTS]
+    return len(data.get("results", ())), problems
 
 
 def search_by_domain(gateway: Gateway, domains: Sequence[str],

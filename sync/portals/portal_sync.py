@@ -24,6 +24,7 @@ from policies.model import Problem
 from sync.gateway import Gateway, property_definition
 from sync.portals.contract import MemberContract
 from sync.portals.inbound import carry_requests, read_requests
+from sync.portals.member_ops import create_properties
 from sync.portals.outbound import push_view
 from sync.portals.repo import PortalRepo
 from sync.portals.session import Disconnected, PortalSessions
@@ -64,14 +65,13 @@ def view_digest(view: MemberView) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def init_member_portal(gateway: Gateway, member: MemberContract) -> int:
-    """Create the group and the member-portal company properties; how many were new."""
+def init_member_portal(gateway: Gateway, member: MemberContract) -> list[Problem]:
+    """Create the group and the member-portal company properties (two calls, idempotent); a
+    problem per property HubSpot refused for another reason than that it exists."""
     group = member.program.group_name
-    created = int(gateway.create_property_group("companies", group,
-                                                group.replace("_", " ").capitalize()))
-    for spec in member.property_specs():
-        created += int(gateway.create_property("companies", property_definition(spec, group)))
-    return created
+    gateway.create_property_group("companies", group, group.replace("_", " ").capitalize())
+    definitions = [property_definition(spec, group) for spec in member.property_specs()]
+    return create_properties(gateway, "companies", definitions)[1]
 
 
 class PortalSync:
@@ -131,7 +131,7 @@ class PortalSync:
 
     def _steps(self, gateway: Gateway, code: str, report: PortalReport, *, first: bool) -> None:
         if report.kind == "connect" or first:  # whichever job reaches a new portal first
-            init_member_portal(gateway, self.member)
+            report.problems += init_member_portal(gateway, self.member)
         if report.kind in ("connect", "inbound"):
             requests, problems = read_requests(gateway, code, self.member)
             report.problems += problems

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from sync.portals import list_portals
+from sync.portals.contract import MemberContract
+from sync.portals.portal_sync import init_member_portal
 from tests.engine.seed import C
 from tests.portals.rig import ALPHA_HUB, BETA_HUB, portal_rig
 
@@ -68,3 +70,17 @@ def test_an_out_job_after_a_program_run_that_changed_nothing_makes_no_call(
         assert fixed.report is not None
         assert fixed.report.updated == 1
         assert rig.companies(ALPHA_HUB)["shop-a.com"][C.registration_status] == "converted"
+
+
+def test_member_portal_properties_come_in_one_batch_and_again_change_nothing(
+        tmp_path: Path) -> None:
+    with portal_rig(tmp_path) as rig:
+        rig.connect("ALPHA", ALPHA_HUB)
+        rig.parts.worker.drain()
+        props = rig.member_state(ALPHA_HUB).types["companies"].props
+        member = MemberContract(rig.settings.contract())
+        assert {s.name for s in member.property_specs()} <= set(props)
+        assert props[C.commission_plan].group_name == "partner_program"
+        gateway = rig.parts.sessions.gateway(ALPHA_HUB)
+        assert init_member_portal(gateway, member) == []  # all exist: no problem, nothing new
+        assert gateway.metrics.snapshot()["totals"]["calls"] == 2
