@@ -144,8 +144,10 @@ def _property_checks(gateway: Gateway, settings: Settings) -> list[Check]:
         if contract.group_name not in {g.get("name") for g in groups.get("results", ())}:
             groupless.append(object_type)
         for spec in (s for s in specs if s.object_type == object_type):
-            problems = _property_problems(spec, found.get(spec.name))
-            (missing if found.get(spec.name) is None else wrong).extend(problems)
+            held = found.get(spec.name)
+            # a missing property or option is init's to add; a wrong type is not
+            init_fixes = held is None or held.get("type") == spec.type
+            (missing if init_fixes else wrong).extend(_property_problems(spec, held))
     checks: list[Check] = []
     if groupless:
         checks.append(Check("property group", "fail",

@@ -72,6 +72,7 @@ def run_init(*, as_json: bool) -> None:
         f"created {len(report.groups_created)} group(s) and "
         f"{len(report.properties_created)} propert(ies); "
         f"{report.properties_existing} already existed"
+        + (f"; added option(s) {', '.join(report.options_added)}" if report.options_added else "")
     )
 
 
@@ -85,8 +86,9 @@ def parse_as_of(raw: str | None, *, as_json: bool = False) -> date | None:
 
 
 def run_sync(*, full: bool, as_of: str | None, dry_run: bool, as_json: bool) -> None:
-    """One sync; the run document as JSON, or its text rendering (cli.run_output)."""
-    from sync.engine import SyncBusy, SyncError
+    """One sync; the run document as JSON, or its text rendering (cli.run_output). A writing
+    run at a date before the store's evaluation date exits 2 and offers ``--dry-run``."""
+    from sync.engine import ClockWentBack, SyncBusy, SyncError
 
     when = parse_as_of(as_of, as_json=as_json)
     settings = load_settings_or_exit(as_json=as_json)
@@ -98,6 +100,10 @@ def run_sync(*, full: bool, as_of: str | None, dry_run: bool, as_json: bool) -> 
             with activity("full sync" if full else "incremental sync",
                           lambda: int(calls()["totals"]["calls"])):
                 report = run(as_of=when, dry_run=dry_run, trigger="cli")
+        except ClockWentBack as exc:
+            fail(str(exc), f"preview that date with `partner-sync sync --as-of "
+                 f"{exc.as_of.isoformat()} --dry-run`, or sync at {exc.committed.isoformat()} "
+                 "or later (docs/troubleshooting.md)", ExitCode.USAGE, as_json=as_json)
         except (SyncError, SyncBusy) as exc:
             stop(exc, as_json=as_json)
     doc = run_document(report.to_dict())
@@ -105,5 +111,9 @@ def run_sync(*, full: bool, as_of: str | None, dry_run: bool, as_json: bool) -> 
         emit_json(doc)
     else:
         print_run(doc, console(stderr=False))
+    from sync.engine.apply import RUN_INIT, needs_init
+
+    if needs_init(report.write_failures):
+        console().print(f"[bold]fix:[/] {RUN_INIT}", markup=True)
     if report.status != "ok":
         raise typer.Exit(int(ExitCode.FAILURES))

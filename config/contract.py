@@ -23,7 +23,7 @@ HUBSPOT_PLANS = ("none", "starter", "professional", "enterprise")
 EXITS = ("downgraded_to_provider", "left")
 COMPLIANCE_STATUSES = ("ok", "attention", "non_compliant")
 REGISTRATION_STATUSES = (
-    "registered", "expiring_soon", "reregistered", "expired",
+    "pending", "registered", "expiring_soon", "reregistered", "expired",
     "unavailable", "rejected", "deregistered", "converted",
 )
 DEAL_TYPES = ("registered", "co_selling", "partner_competition", "cross_sell", "unattributed")

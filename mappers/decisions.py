@@ -16,6 +16,7 @@ from config.contract import CrmContract
 from config.terms import ProgramTerms
 from mappers.parse import Invalid, parse_date, parse_enum, parse_text
 from policies.model import Decision, RecordKind, RegistrationRequest, RegistrationStatus
+from policies.requests import NOT_DECIDED
 
 __all__ = [
     "INVALID_REGISTRATION_STATUS",
@@ -60,8 +61,10 @@ def read_back(
 ) -> Decision | Joined | Invalid | None:
     """The decision the record's outputs show for its current request, if they show one.
 
-    None when the record carries no complete request, shows no status, or shows a registration
-    of another partner code: such a record is simply decided again. A registration whose written
+    None when the record carries no complete request, shows no status, shows a non-decision
+    (``pending``, or the reasons ``requested_in_future`` / ``missing_request_date`` that older
+    versions wrote as ``rejected``: POLICY.md §0), or shows a registration of another partner
+    code: such a record is simply decided again. A registration whose written
     expiry is not ``requested_at + expiry_days`` (and no re-registration moved it) comes back as
     ``Joined``, to be kept only if ``anchor_joined`` finds the claim it joined. An unknown status
     is an ``Invalid`` (code ``invalid_registration_status``).
@@ -73,6 +76,9 @@ def read_back(
         return None
     if isinstance(status, Invalid):
         return Invalid(INVALID_REGISTRATION_STATUS, status.raw)
+    reason = parse_text(properties.get(contract.registration_reason)) or ""
+    if status is S.PENDING or reason in NOT_DECIDED:
+        return None  # §0: a request not decided yet (or a legacy non-decision) is decided anew
     registered_to = parse_text(properties.get(contract.registered_to))
     outcome = status
     joined_expiry: date | None = None
@@ -93,7 +99,7 @@ def read_back(
         requested_by=request.requested_by,
         requested_at=request.requested_at,
         outcome=outcome,
-        reason=parse_text(properties.get(contract.registration_reason)) or "",
+        reason=reason,
         domain=parse_text(properties.get(contract.registered_domain)),
         registered_to=registered_to,
     )

@@ -7,16 +7,17 @@ pure (no I/O, no clock), and total: bad input becomes a reason code or a ``Probl
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, timedelta
 
 from config.terms import ProgramTerms
 from policies.compliance import MemberFacts, compliance, gold_deadline, removal_date
 from policies.domains import CompanyDomains, FreeEmailDomains
-from policies.ledger import DealBook
+from policies.ledger import DealBook, subscription_owners
 from policies.members import MemberDirectory, capacity_at
 from policies.model import (
     CommissionMonth,
     Company,
+    Deal,
     Member,
     MemberOutput,
     Problem,
@@ -32,7 +33,10 @@ from policies.registration import DomainFacts, VerdictKind, claim_status
 from policies.requests import RequestItem
 from policies.sweep import Sweep, SweepInput, id_key
 
-__all__ = ["evaluate_program"]
+__all__ = ["FAR_AHEAD", "evaluate_program"]
+
+FAR_AHEAD = timedelta(days=366)
+"""A request dated more than this after ``as_of`` is pending and reported ``request_far_ahead``."""
 
 
 def evaluate_program(program: Program, terms: ProgramTerms, as_of: date) -> ProgramResult:
@@ -54,9 +58,15 @@ def evaluate_program(program: Program, terms: ProgramTerms, as_of: date) -> Prog
         program.decisions,
     )
     sweep = Sweep(inp).run()
-    deals = DealBook(terms, as_of, {s.subscription_id: s for s in program.subscriptions})
+    deals = DealBook(
+        terms,
+        as_of,
+        {s.subscription_id: s for s in program.subscriptions},
+        subscription_owners(program.deals, sweep.closes),
+    )
     for deal in sorted(program.deals, key=lambda d: id_key(d.deal_id)):
         deals.add(deal, sweep.deal_types.get(deal.deal_id), sweep.closes.get(deal.deal_id))
+    problems += _deal_date_problems(program.deals)
     members = _member_outputs(program.members, sweep, deals, terms, as_of, problems)
     registrations = _registration_outputs(requests, sweep, terms, as_of, problems)
     problems = [*directory.problems, *problems, *sweep.problems, *deals.problems]
@@ -108,6 +118,17 @@ def _request_items(
         )
     items.sort(key=lambda i: (i.kind is RecordKind.CONTACT, id_key(i.record_id)))
     return items, problems
+
+
+def _deal_date_problems(deals: Iterable[Deal]) -> list[Problem]:
+    """A close date before the create date is reported; the close date still counts (R5)."""
+    return [
+        Problem("deal", d.deal_id, ProblemCode.CLOSE_BEFORE_CREATE,
+                f"closed {d.close_date.isoformat()}, created {d.create_date.isoformat()}")
+        for d in deals
+        if d.close_date is not None and d.create_date is not None
+        and d.close_date < d.create_date
+    ]
 
 
 def _domain_facts(
@@ -168,8 +189,12 @@ def _registration_outputs(
             problems.append(
                 Problem(item.kind.value, item.record_id, ProblemCode.MISSING_REQUEST_DATE)
             )
-        else:
-            status, reason = RegistrationStatus.REJECTED, str(Reason.REQUESTED_IN_FUTURE)
+        else:  # §0: dated after as_of, decided on the day its date is reached
+            status, reason = RegistrationStatus.PENDING, str(Reason.REQUESTED_IN_FUTURE)
+            if req.requested_at > as_of + FAR_AHEAD:  # most likely a typo'd year
+                problems.append(Problem(item.kind.value, item.record_id,
+                                        ProblemCode.REQUEST_FAR_AHEAD,
+                                        req.requested_at.isoformat()))
         out[key] = RegistrationOutput(item.kind, item.record_id, status, reason, None, domain, None)
     return out
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -26,8 +26,9 @@ from policies.model import (
 )
 from policies.payouts import Paperwork, PaperworkState, deal_figures, paperwork_for, pay_date
 from policies.reasons import ProblemCode, Reason
+from policies.sweep import id_key
 
-__all__ = ["DealBook"]
+__all__ = ["DealBook", "subscription_owners"]
 
 # An MRR is usable below a quadrillion in magnitude (the mappers' bound too): far above any real
 # amount, and small enough that rounding it to cents stays inside Decimal's precision.
@@ -44,13 +45,14 @@ _ZERO = Decimal("0")
 class DealBook:
     """Builds deal outputs and ledger lines; call ``add`` once per deal in deal-id order.
 
-    A subscription associated with several qualifying deals counts for the first deal (by id)
-    only, and the others are reported [decision R7].
+    A subscription associated with several qualifying deals counts for its ``owners`` deal
+    only (``subscription_owners``: the earliest-closed, R7.6), and the others are reported.
     """
 
     terms: ProgramTerms
     as_of: date
     subscriptions: Mapping[str, Subscription]
+    owners: Mapping[str, str] = field(default_factory=dict)
     outputs: dict[str, DealOutput] = field(default_factory=dict)
     ledger: list[CommissionMonth] = field(default_factory=list)
     paperwork: dict[str, Paperwork] = field(default_factory=dict)
@@ -165,12 +167,12 @@ class DealBook:
         if sub is None:
             self._problem("deal", deal.deal_id, ProblemCode.UNKNOWN_SUBSCRIPTION, sid)
             return None
-        owner = self._sub_owner.setdefault(sid, deal.deal_id)
+        owner = self.owners.get(sid) or self._sub_owner.setdefault(sid, deal.deal_id)
         if owner != deal.deal_id:
             self._problem(
                 "subscription",
                 sid,
-                ProblemCode.SUBSCRIPTION_ON_SEVERAL_DEALS,
+                ProblemCode.SUBSCRIPTION_COUNTED_ELSEWHERE,
                 f"counted for deal {owner}, not {deal.deal_id}",
             )
             return None
@@ -195,6 +197,25 @@ class DealBook:
 
     def _problem(self, kind: str, record_id: str, code: ProblemCode, detail: str = "") -> None:
         self.problems.append(Problem(kind, record_id, code, detail))
+
+
+def subscription_owners(
+    deals: Iterable[Deal], closes: Mapping[str, tuple[date, Attributed]]
+) -> dict[str, str]:
+    """R7.6: each subscription's deal among the qualifying ones listing it: the earliest
+    closed, ties broken by the lowest deal id. A month therefore pays once, and a later close
+    never takes months from a deal that closed before it."""
+    best: dict[str, tuple[tuple[date, tuple[int, int, str]], str]] = {}
+    for deal in deals:
+        close = closes.get(deal.deal_id)
+        if close is None or close[1].member is None:
+            continue
+        rank = (close[0], id_key(deal.deal_id))
+        for sid in set(deal.subscription_ids):
+            held = best.get(sid)
+            if held is None or rank < held[0]:
+                best[sid] = (rank, deal.deal_id)
+    return {sid: deal_id for sid, (_, deal_id) in best.items()}
 
 
 def _status(paperwork: Paperwork, end: date, original_end: date, as_of: date) -> CommissionStatus:

@@ -70,6 +70,7 @@ class RecordKind(StrEnum):
 
 
 class RegistrationStatus(StrEnum):
+    PENDING = "pending"  # §0: requested for a date after as_of; nothing decided yet
     REGISTERED = "registered"
     EXPIRING_SOON = "expiring_soon"
     REREGISTERED = "reregistered"

@@ -57,10 +57,13 @@ class ProblemCode(StrEnum):
     UNKNOWN_SUBSCRIPTION = "unknown_subscription"  # R7: association to a missing subscription
     SUBSCRIPTION_WITHOUT_START = "subscription_without_start"  # R7.1
     SUBSCRIPTION_WITHOUT_MRR = "subscription_without_mrr"  # R7.3
-    SUBSCRIPTION_ON_SEVERAL_DEALS = "subscription_on_several_deals"  # R7: counted once
+    # R7.6: counted for its earliest-closed qualifying deal only, reported on the others
+    SUBSCRIPTION_COUNTED_ELSEWHERE = "subscription_counted_elsewhere"
     MIXED_CURRENCIES = "mixed_currencies"  # §0: no FX, other currencies are left out
     IGNORED_REREGISTRATION = "ignored_reregistration"  # R2.6: no claim to re-register
     IGNORED_DEREGISTRATION = "ignored_deregistration"  # R2.7: no claim to deregister
+    REQUEST_FAR_AHEAD = "request_far_ahead"  # §0: pending, but dated over a year ahead
+    CLOSE_BEFORE_CREATE = "close_before_create"  # R5: the close date counts as written
 
 
 class ComplianceFlag(StrEnum):

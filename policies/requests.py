@@ -21,7 +21,14 @@ from policies.registration import (
     plain_verdict,
 )
 
-__all__ = ["Decided", "RequestContext", "RequestItem", "decide_request"]
+__all__ = [
+    "NOT_DECIDED",
+    "Decided",
+    "RequestContext",
+    "RequestItem",
+    "decide_request",
+    "is_decision",
+]
 
 
 class RequestContext(Protocol):
@@ -47,6 +54,14 @@ _OUTCOME = {
     VerdictKind.UNAVAILABLE: RegistrationStatus.UNAVAILABLE,
 }
 _HELD = (RegistrationStatus.REGISTERED, RegistrationStatus.REREGISTERED)
+# §0: outcomes that decided nothing (a request not dated yet, or dated after the as_of it was
+# seen at); a stored or read-back one of these is never honoured, the request is decided anew.
+NOT_DECIDED = frozenset({Reason.REQUESTED_IN_FUTURE.value, Reason.MISSING_REQUEST_DATE.value})
+
+
+def is_decision(stored: Decision) -> bool:
+    """§0: whether ``stored`` records a real decision (not ``pending`` or a non-decision)."""
+    return stored.outcome is not RegistrationStatus.PENDING and stored.reason not in NOT_DECIDED
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +96,7 @@ def decide_request(sweep: RequestContext, item: RequestItem, t: date) -> Decided
     if (
         stored is not None
         and stored.requested_at == t
+        and is_decision(stored)
         and normalize_code(stored.requested_by) == normalize_code(req.requested_by)
     ):
         honoured = _honour(sweep, item, stored, t)

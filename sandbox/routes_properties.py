@@ -1,4 +1,4 @@
-"""``/crm/v3/properties/{type}``: property definitions and groups (list, get, create)."""
+"""``/crm/v3/properties/{type}``: property definitions and groups (list, get, create, update)."""
 
 from __future__ import annotations
 
@@ -124,6 +124,34 @@ async def batch_create_properties(request: Request) -> Response:
     return json_response(body, 207 if errors else 201)
 
 
+async def update_property(request: Request) -> Response:
+    """PATCH: the given label, description or options replace the definition's."""
+    ctx = context(request)
+    store = ctx.state.store(request.path_params["object_type"])
+    prop = store.props.get(request.path_params["name"])
+    if prop is None:
+        raise ApiError(404, "OBJECT_NOT_FOUND",
+                       f"Property {request.path_params['name']} does not exist")
+    body = await read_json(request)
+    if not isinstance(body, dict):
+        raise _invalid("The property update must be a JSON object")
+    if prop.hubspot_defined and "options" in body:
+        raise _invalid(f"{prop.name} is defined by HubSpot: its options cannot change")
+    raw_options = body.get("options")
+    if raw_options is not None and (not isinstance(raw_options, list) or not all(
+            isinstance(o, dict) and isinstance(o.get("value"), str) for o in raw_options)):
+        raise _invalid("'options' must be a list of {label, value} objects")
+    with ctx.state.lock:
+        if raw_options is not None:
+            prop.options = [o["value"] for o in raw_options]
+        if isinstance(body.get("label"), str) and body["label"]:
+            prop.label = body["label"]
+        if isinstance(body.get("description"), str):
+            prop.description = body["description"]
+        ctx.state.version += 1
+    return json_response(property_json(prop))
+
+
 async def list_groups(request: Request) -> Response:
     store = context(request).state.store(request.path_params["object_type"])
     return json_response({"results": list(store.groups.values())})
@@ -155,4 +183,5 @@ def property_routes(prefix: str) -> list[Route]:
         Route(prefix + "/{object_type}", list_properties, methods=["GET"]),
         Route(prefix + "/{object_type}", create_property, methods=["POST"]),
         Route(prefix + "/{object_type}/{name}", get_property, methods=["GET"]),
+        Route(prefix + "/{object_type}/{name}", update_property, methods=["PATCH"]),
     ]

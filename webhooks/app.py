@@ -24,18 +24,18 @@ from config.settings import Settings
 from sync.clock import Clock, SystemClock
 from sync.logs import secret_values
 from sync.ports import SyncRunner
-from sync.scheduler import SyncScheduler
 from sync.store import InboxEvent as QueuedEvent
 from sync.store import Store
 from webhooks.admin import AdminApi
+from webhooks.background import SchedulerHandle, WorkerHandle
 from webhooks.console import Console
 from webhooks.console.portal_id import stored_portal_key
 from webhooks.health import Health
 from webhooks.inbox_writer import GroupCommitWriter
-from webhooks.loop import WorkerLoop
 from webhooks.metrics import CONTENT_TYPE, InboxCollector, ServeMetrics
 from webhooks.openapi import DOCS_HEADERS, OPENAPI, docs_html
 from webhooks.receiver import WebhookReceiver
+from webhooks.triage import Triage
 
 __all__ = ["ServeParts", "create_app"]
 
@@ -52,9 +52,10 @@ class ServeParts:
     engine: SyncRunner
     clock: Clock = field(default_factory=SystemClock)
     metrics: ServeMetrics = field(default_factory=ServeMetrics)
-    worker_loop: WorkerLoop | None = None
-    scheduler: SyncScheduler | None = None
+    worker_loop: WorkerHandle | None = None
+    scheduler: SchedulerHandle | None = None
     commit_window_s: float = 0.001
+    triage: Triage | None = None
     # Member portals: routes added to the app (OAuth install) and where committed webhook events
     # go instead of the inbox alone (routing by portalId); None keeps the inbox.
     extra_routes: list[Route] = field(default_factory=list)
@@ -86,7 +87,8 @@ def _writer(parts: ServeParts) -> GroupCommitWriter:
 def create_app(parts: ServeParts) -> Starlette:
     """The ASGI app. ``app.state.writer`` is its inbox writer (started by the lifespan)."""
     writer = _writer(parts)
-    receiver = WebhookReceiver(parts.settings.webhooks, writer, parts.metrics, parts.clock)
+    receiver = WebhookReceiver(parts.settings.webhooks, writer, parts.metrics, parts.clock,
+                               parts.triage)
     token = parts.settings.admin.token
     admin = AdminApi(parts.engine, parts.store, token.get_secret_value() if token else None,
                      observe_run=parts.metrics.observe_run,

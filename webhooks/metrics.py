@@ -68,6 +68,10 @@ class ServeMetrics:
         self.events_queued = Counter(
             f"{_P}_inbox_events_queued", "Events newly queued (duplicates excluded)", registry=r
         )
+        self.events_settled = Counter(
+            f"{_P}_inbox_events_settled", "Events queued as needing no work (echoes, "
+            "properties and types the engine does not read)", registry=r,
+        )
         self.inbox_commits = Counter(
             f"{_P}_inbox_commits", "Group-commit transactions of the inbox writer", registry=r
         )

@@ -7,7 +7,8 @@ Order of checks, each answered without doing any work for the caller:
    every refusal is logged with its reason and what to check (rate-limited: webhooks/refusals);
 3. body not a JSON array of events -> 400;
 4. events handed to the group-commit writer; 204 only after their transaction committed, 503
-   (HubSpot retries) when the commit failed.
+   (HubSpot retries) when the commit failed. Events that need no work (``Triage``: echoes,
+   types and properties the engine does not read) are queued as already done.
 
 The signed URI is rebuilt as ``public_url`` + the request's raw path and query string. Behind a
 reverse proxy set ``PARTNER_SYNC_WEBHOOKS__PUBLIC_URL`` to the scheme and host HubSpot calls
@@ -33,6 +34,7 @@ from webhooks.inbox_writer import GroupCommitWriter
 from webhooks.metrics import ServeMetrics
 from webhooks.refusals import RefusalLog
 from webhooks.signature import VERDICT_FIX, SignaturePolicy, verify
+from webhooks.triage import Triage
 
 __all__ = ["WebhookReceiver", "signed_uri"]
 
@@ -58,12 +60,14 @@ def signed_uri(request: Request, public_url: str | None) -> str:
     return f"{base}?{query}" if query else base
 
 
-def _queued(event: InboxEvent) -> QueuedEvent:
+def _queued(event: InboxEvent, triage: Triage | None) -> QueuedEvent:
+    payload = orjson.loads(event.payload)
     return QueuedEvent(
         dedup_key=event.dedup_key,
-        payload=orjson.loads(event.payload),
+        payload=payload,
         object_type=event.object_type,
         object_id=event.object_id,
+        settled=triage is not None and not triage.needs_work(payload),
     )
 
 
@@ -73,6 +77,7 @@ class WebhookReceiver:
     writer: GroupCommitWriter
     metrics: ServeMetrics
     clock: Clock
+    triage: Triage | None = None  # None: every event waits for the worker
     refusals: RefusalLog | None = field(default=None)
 
     def _refuse(self, response: Response, reason: str, fix: str, **context: str) -> Response:
@@ -125,13 +130,15 @@ class WebhookReceiver:
                                 f"of events: {exc}")
         self.metrics.events_received.inc(len(events))
         if events:
+            queued = [_queued(e, self.triage) for e in events]
             try:
-                await self.writer.write([_queued(e) for e in events])
+                await self.writer.write(queued)
             except Exception as exc:  # not durable: do not acknowledge; HubSpot retries
                 return self._refuse(
                     JSONResponse({"error": "inbox unavailable"}, status_code=503),
                     "inbox_unavailable", "the store did not commit the events (HubSpot "
                     f"retries): {type(exc).__name__}; check PARTNER_SYNC_STORE__URL")
+            self.metrics.events_settled.inc(sum(1 for e in queued if e.settled))
         return Response(status_code=204)
 
     async def _read_body(self, request: Request) -> bytes:

@@ -5,11 +5,13 @@
 """
 
 from sync.engine.engine import SyncEngine
+from sync.engine.forward import ClockWentBack
 from sync.engine.outcome import Reader, ReadOutcome
 from sync.engine.report import RunReport, SyncBusy, SyncError, WriteFailure
 from sync.engine.setup import InitReport
 
 __all__ = [
+    "ClockWentBack",
     "InitReport",
     "ReadOutcome",
     "Reader",

@@ -10,25 +10,31 @@ record HubSpot refuses (207 error, bisected 400) becomes a ``WriteFailure`` and 
 written. A failed call (after the gateway's retries) fails its chunk only; an auth failure
 stops the push.
 
-``commit`` makes ONE store transaction of: the decisions that changed, the ledger of every deal
-(a diff: months never repeat), the values just written (last-written outputs and the mirror
-rows' output values and last-modified time, successful writes only), the checkpoints, and the
-run log's final status, counts and problems. A dry run commits the run log entry only.
+``commit`` makes ONE store transaction of: the decisions that changed (only on facts dated up
+to ``as_of``, POLICY.md §0), the ledger of every deal (a diff: months never repeat; rows of
+deals no longer in the mirror are removed), the values just written (last-written outputs and
+the mirror rows' output values and last-modified time, successful writes only), the
+checkpoints, the store's evaluation date (``forward.advance``), the removal of records HubSpot
+answered "not found" (``settle_gone``), and the run log's final status, counts and problems. A
+dry run commits the run log entry only.
 """
 
 from __future__ import annotations
 
 import gc
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 from config.contract import CrmContract
 from config.terms import ProgramTerms
 from mappers import Patch, RawRecord, desired_outputs, diff, to_program
 from mappers.outbound import ObjectKey
+from mappers.parse import parse_timestamp_ms
 from policies import evaluate_program
-from policies.model import Problem, Program, ProgramResult
+from policies.model import Decision, Problem, Program, ProgramResult, RecordKind
+from policies.requests import is_decision
+from sync.engine.forward import advance
 from sync.engine.mirror import from_mirror, to_mirror, with_properties
 from sync.engine.properties import OBJECT_TYPES, OUTPUT_TYPES
 from sync.engine.report import WriteFailure
@@ -36,10 +42,17 @@ from sync.engine.selection import MODIFIED_PROPERTY
 from sync.gateway import AuthError, Gateway, HubSpotError
 from sync.store import Fence, OutputChange, Store
 
-__all__ = ["Evaluation", "Pushed", "commit", "evaluate", "evaluate_paused_gc", "push"]
+__all__ = [
+    "Evaluation", "Pushed", "commit", "decisions_up_to", "evaluate", "evaluate_paused_gc", "push",
+]
 
+DecisionKey = tuple[RecordKind, str]
 _KIND = {"companies": "company", "contacts": "contact", "deals": "deal"}
 WRITE_FAILED = "write_failed"
+RECORD_GONE = "record_gone"
+NOT_FOUND = "OBJECT_NOT_FOUND"
+RUN_INIT = "a property lacks an option: run `partner-sync init`, which adds missing options"
+_OPTION_MISSING = "was not one of the allowed options"
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,12 +74,14 @@ class Evaluation:
 
 @dataclass(frozen=True, slots=True)
 class Pushed:
-    """Patches HubSpot accepted, the records it refused, and the last-modified time HubSpot
-    gave each written record (its answer's ``updatedAt``, when it sent one)."""
+    """Patches HubSpot accepted, the records it refused, the last-modified time HubSpot gave
+    each written record (its answer's ``updatedAt``, when it sent one), and (``settle_gone``)
+    the records it no longer has: archived, deleted or merged away after they were read."""
 
     written: list[Patch]
     failures: list[WriteFailure]
     stamps: dict[ObjectKey, str] = field(default_factory=dict)
+    gone: list[WriteFailure] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
         out: dict[str, int] = {}
@@ -114,7 +129,7 @@ def evaluate(
         }
     records.update(overlay or {})
     records = {k: r for k, r in records.items() if not r.archived}
-    stored = store.load_decisions()
+    stored = decisions_up_to(store.load_decisions(), as_of)
     program, map_problems = to_program(records.values(), contract, terms, stored)
     result = evaluate_paused_gc(program, terms, as_of)
     desired = desired_outputs(result, contract)
@@ -136,6 +151,17 @@ def evaluate(
         key=lambda p: (p.record_kind, p.record_id, p.code, p.detail),
     ))
     return Evaluation(records, result, problems, patches, changed)
+
+
+def decisions_up_to(
+    decisions: Mapping[DecisionKey, Decision], as_of: date
+) -> dict[DecisionKey, Decision]:
+    """§0: the decisions on facts dated on or before ``as_of`` that decided something.
+
+    A preview of a past date sees only what had been decided by then; a stored non-decision
+    (a legacy ``requested_in_future``) is never replayed.
+    """
+    return {k: d for k, d in decisions.items() if d.requested_at <= as_of and is_decision(d)}
 
 
 def push(
@@ -186,16 +212,49 @@ def as_written(record: RawRecord, patch: Patch, stamp: str | None) -> RawRecord:
     search that finds the record with exactly these values and that time finds our own write
     (``sync.engine.echo``)."""
     values = dict(patch.properties)
-    if stamp is not None:
-        values[MODIFIED_PROPERTY[record.object_type]] = stamp
-    return with_properties(record, values)
+    if stamp is None:
+        return with_properties(record, values)
+    values[MODIFIED_PROPERTY[record.object_type]] = stamp
+    # the record's updatedAt moves with the write too, as a re-read would show it
+    stamp_ms = parse_timestamp_ms(stamp)
+    written = with_properties(record, values)
+    return replace(written, updated_at_ms=stamp_ms) if isinstance(stamp_ms, int) else written
 
 
 def failure_problems(failures: Sequence[WriteFailure]) -> list[Problem]:
-    """Write failures as run-log problems (code ``write_failed``)."""
+    """Write failures as run-log problems (code ``write_failed``); a value the portal's
+    property has no option for says to run ``init``."""
     return [
-        Problem(_KIND.get(f.object_type, f.object_type), f.object_id, WRITE_FAILED, f.message)
+        Problem(_KIND.get(f.object_type, f.object_type), f.object_id, WRITE_FAILED,
+                f"{f.message} ({RUN_INIT})" if needs_init([f]) else f.message)
         for f in failures
+    ]
+
+
+def needs_init(failures: Sequence[WriteFailure]) -> bool:
+    """Whether a write failed because a property lacks an option of the contract (a portal
+    initialised by an older version): ``init`` adds missing options."""
+    return any(_OPTION_MISSING in f.message or f.category == "INVALID_OPTION" for f in failures)
+
+
+def settle_gone(pushed: Pushed) -> Pushed:
+    """Move the writes HubSpot answered "not found" from ``failures`` to ``gone``.
+
+    Such a record was archived, deleted or merged away after it was read: ``commit`` drops it
+    from the mirror like the archived sweep does, instead of failing its write on every run.
+    """
+    gone = [f for f in pushed.failures if f.category == NOT_FOUND]
+    if not gone:
+        return pushed
+    failures = [f for f in pushed.failures if f.category != NOT_FOUND]
+    return Pushed(pushed.written, failures, pushed.stamps, [*pushed.gone, *gone])
+
+
+def gone_problems(gone: Sequence[WriteFailure]) -> list[Problem]:
+    """Records dropped because HubSpot no longer has them (code ``record_gone``)."""
+    return [
+        Problem(_KIND.get(f.object_type, f.object_type), f.object_id, RECORD_GONE, f.message)
+        for f in gone
     ]
 
 
@@ -222,9 +281,11 @@ def commit(
         if pushed is not None:
             result = evaluation.result
             stored = tx.load_decisions()
-            tx.save_decisions(d for k, d in result.decisions.items() if stored.get(k) != d)
+            decided = decisions_up_to(result.decisions, result.as_of)
+            tx.save_decisions(d for k, d in decided.items() if stored.get(k) != d)
             deal_ids = {i for t, i in evaluation.records if t == "deals"}
             deal_ids |= set(result.deals) | {m.deal_id for m in result.ledger}
+            deal_ids |= tx.ledger_deal_ids()  # rows of deals gone from the mirror go too
             tx.replace_ledger_for_deals(deal_ids, result.ledger)
             tx.record_outputs(
                 (OutputChange(p.object_type, p.object_id, name, value or None)
@@ -239,6 +300,9 @@ def commit(
             )
             for name, value in checkpoints.items():
                 tx.set_checkpoint(name, value)
+            for failure in pushed.gone:  # takes its ledger rows and decision with it
+                tx.delete_records(failure.object_type, [failure.object_id])
+            advance(tx, result.as_of)
         if problems:
             tx.add_run_problems(run_id, problems)
         tx.finish_run(run_id, status, counts)

@@ -27,6 +27,7 @@ from policies.model import Problem
 from sync.clock import Clock, SystemClock
 from sync.engine import apply, incremental, targeted
 from sync.engine.checkpoints import FULL_SYNC, modified_since
+from sync.engine.forward import check_forward
 from sync.engine.full import read_full
 from sync.engine.lease import LEASE_S, LockLease
 from sync.engine.outcome import Reader, ReadOutcome
@@ -148,7 +149,11 @@ class SyncEngine:
         dry_run: bool = False,
         read: Reader | None = None,
     ) -> RunReport:
-        """One run under the lock: read (when ``read`` is given), evaluate, push, commit."""
+        """One run under the lock: read (when ``read`` is given), evaluate, push, commit.
+
+        A writing run at an ``as_of`` before the store's evaluation date raises
+        ``forward.ClockWentBack`` before anything is read or written.
+        """
         as_of = as_of or self.clock.today()
         try:
             name = self.lock_name
@@ -163,6 +168,8 @@ class SyncEngine:
         with lease as held:
             if not held:
                 raise SyncBusy(f"another sync holds {name}")
+            if not dry_run:
+                check_forward(self.store, as_of)
             return _Run(self, kind, trigger, as_of, dry_run, lease).go(read)
 
 
@@ -215,11 +222,12 @@ class _Run:
                             complete=self.read.complete)
         if not self.dry_run:
             self._ensure_held()
-        pushed = None if self.dry_run else apply.push(
-            e.gateway, ev.patches, e.settings.sync.batch_size, before_chunk=self._ensure_held)
+        pushed = None if self.dry_run else apply.settle_gone(apply.push(
+            e.gateway, ev.patches, e.settings.sync.batch_size, before_chunk=self._ensure_held))
         failures = pushed.failures if pushed else []
         status = "partial" if failures else "ok"
-        problems = [*ev.problems, *apply.failure_problems(failures)]
+        problems = [*ev.problems, *apply.failure_problems(failures),
+                    *apply.gone_problems(pushed.gone if pushed else [])]
         written = pushed.counts() if pushed else {}
         counts = self._counts(ev, written, len(failures))
         apply.commit(e.store, self.run_id, ev, pushed, status=status, counts=counts,

@@ -3,6 +3,8 @@
 ``expand(gateway, store, contract, read)`` takes the records a strategy just read (full search,
 incremental window, webhook targets) and:
 
+0. re-reads with history the records read without it (subscriptions found by search: the
+   search answers no ``hs_mrr`` history), so every path mirrors a subscription the same way;
 1. reads the associations v4 of the deals read (to companies, to subscriptions) and of the
    contacts read (to companies), 100 ids per call, and attaches them (type ids included, so the
    mappers can tell the primary company);
@@ -71,6 +73,7 @@ def expand(
     out = Expansion()
     for object_type, records in read.items():
         out.records.setdefault(object_type, {}).update((r.object_id, r) for r in records)
+        _with_history(gateway, contract, object_type, out.records[object_type])
     wanted: dict[str, set[str]] = {"companies": set(), "subscriptions": set()}
     for from_type, links in LINKS.items():
         by_id = out.records.get(from_type, {})
@@ -93,6 +96,25 @@ def expand(
     if write_mirror:
         store.upsert_records(to_mirror(r) for r in out.all_records())
     return out
+
+
+def _with_history(
+    gateway: Gateway, contract: CrmContract, object_type: str, by_id: dict[str, RawRecord]
+) -> None:
+    """Re-read, with history, the records of ``by_id`` read without it (a search returns no
+    property history): a subscription is always mirrored with its ``hs_mrr`` history (R7.3),
+    whichever path read it. A record HubSpot no longer has is dropped from ``by_id``."""
+    wanted = history_properties(object_type)
+    bare = [i for i, r in by_id.items() if any(name not in r.history for name in wanted)]
+    if not bare:
+        return
+    fresh = {r.object_id: r for r in fetch_records(gateway, contract, object_type, bare)}
+    for object_id in bare:
+        record = fresh.get(object_id)
+        if record is None:
+            del by_id[object_id]
+        else:
+            by_id[object_id] = record
 
 
 def fetch_records(

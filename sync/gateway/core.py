@@ -105,6 +105,7 @@ class GatewayCore:
         self.assoc_batch = client.crm.associations.v4.batch_api
         self.properties_core = client.crm.properties.core_api
         self.properties_groups = client.crm.properties.groups_api
+        self.properties_batch = client.crm.properties.batch_api
         self.owners = client.crm.owners.owners_api
 
     def close(self) -> None:

@@ -157,7 +157,9 @@ class Gateway(SchemaOps):
     def _update_chunk(self, object_type: str, chunk: list[Mapping[str, Any]]) -> BatchResult:
         ids = [str(c["id"]) for c in chunk]
         pairs = zip(ids, chunk, strict=True)
-        body = {"inputs": [{"id": i, "properties": dict(c["properties"])} for i, c in pairs]}
+        # objectWriteTraceId (the id itself) names each input in a 207's errors
+        body = {"inputs": [{"id": i, "objectWriteTraceId": i, "properties": dict(c["properties"])}
+                           for i, c in pairs]}
         send = partial(self.objects_batch.update, object_type, body, _preload_content=False)
         try:
             return self._batch(BATCH_UPDATE, ids, send, skip_as_errors=len(chunk) == 1)

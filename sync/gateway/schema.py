@@ -7,7 +7,7 @@ which is what makes ``init`` idempotent and these creates safe to retry.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from functools import partial
 from typing import Any
 
@@ -23,6 +23,8 @@ PROPERTIES = "GET /crm/v3/properties/{type}"
 CREATE_PROPERTY = "POST /crm/v3/properties/{type}"
 CREATE_GROUP = "POST /crm/v3/properties/{type}/groups"
 OWNERS = "GET /crm/v3/owners"
+BATCH_CREATE_PROPERTIES = "POST /crm/v3/properties/{type}/batch/create"
+UPDATE_PROPERTY = "PATCH /crm/v3/properties/{type}/{name}"
 ACCOUNT_DETAILS = "GET /account-info/v3/details"
 ASSOC_CREATE = "PUT /crm/v4/objects/{type}/{id}/associations/{toType}/{toId}"
 PROBE_LIST = "GET /crm/v3/objects/{type}"
@@ -76,6 +78,29 @@ class SchemaOps(GatewayCore):
             self.properties_core.create, object_type, dict(definition), _preload_content=False
         )
         return self._create(CREATE_PROPERTY, send)
+
+    def create_properties(
+        self, object_type: str, definitions: Sequence[Mapping[str, Any]]
+    ) -> tuple[list[str], list[dict[str, Any]]]:
+        """Create properties with the batch endpoint (up to 100 per call): the names created,
+        and HubSpot's error entries (a 207) for the others (one that exists: a 409 entry)."""
+        created: list[str] = []
+        errors: list[dict[str, Any]] = []
+        for start in range(0, len(definitions), 100):
+            body = {"inputs": [dict(d) for d in definitions[start:start + 100]]}
+            send = partial(self.properties_batch.create, object_type, body,
+                           _preload_content=False)
+            data = self.call(BATCH_CREATE_PROPERTIES, send)
+            created += [str(r.get("name")) for r in data.get("results", ())]
+            errors += list(data.get("errors", ()))
+        return created, errors
+
+    def update_property(self, object_type: str, name: str, changes: Mapping[str, Any]) -> None:
+        """Partly update a property definition (PATCH): the fields given replace HubSpot's;
+        ``options`` replaces the whole option list."""
+        send = partial(self.properties_core.update, object_type, name, dict(changes),
+                       _preload_content=False)
+        self.call(UPDATE_PROPERTY, send)
 
     def _create(self, endpoint: str, send: Callable[[], Any]) -> bool:
         try:

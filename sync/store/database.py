@@ -43,11 +43,16 @@ def _json_dumps(value: Any) -> str:
     return orjson.dumps(value).decode()
 
 
-def make_engine(url: str) -> Engine:
-    """An engine for ``sqlite:///file`` or ``postgresql+psycopg://...`` URLs."""
+def make_engine(url: str, *, wal_autocheckpoint: bool = True) -> Engine:
+    """An engine for ``sqlite:///file`` or ``postgresql+psycopg://...`` URLs.
+
+    ``wal_autocheckpoint=False`` (SQLite only): this engine's commits never run a WAL checkpoint
+    (copying the log into the database and syncing it, which can take a while); whoever opens
+    it must checkpoint on its own schedule (``Store.checkpoint``).
+    """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        return _sqlite_engine(url)
+        return _sqlite_engine(url, wal_autocheckpoint)
     if parsed.get_backend_name() == "postgresql":
         _require_driver(parsed.get_driver_name())
         return create_engine(
@@ -76,7 +81,7 @@ def _require_driver(driver: str) -> None:
         ) from None
 
 
-def _sqlite_engine(url: str) -> Engine:
+def _sqlite_engine(url: str, wal_autocheckpoint: bool = True) -> Engine:
     engine = create_engine(url, connect_args={"check_same_thread": False})
 
     @event.listens_for(engine, "connect")
@@ -87,6 +92,8 @@ def _sqlite_engine(url: str) -> Engine:
         cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute("PRAGMA synchronous = NORMAL")  # durable at checkpoints; safe with WAL
         cursor.execute("PRAGMA foreign_keys = ON")
+        if not wal_autocheckpoint:
+            cursor.execute("PRAGMA wal_autocheckpoint = 0")
         cursor.close()
 
     @event.listens_for(engine, "begin")

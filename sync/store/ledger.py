@@ -1,6 +1,7 @@
 """The commission ledger: one row per (deal, subscription, month index).
 
-The primary key makes a duplicated month impossible. ``replace_ledger_for_deals`` is a diff:
+The primary key makes a duplicated row impossible, and a unique index on (subscription, month
+index) a month counted for two deals (R7.6). ``replace_ledger_for_deals`` is a diff:
 rows that did not change are not touched, so re-applying the same months is a no-op.
 """
 
@@ -73,7 +74,9 @@ class LedgerOps(OpsBase):
     ) -> LedgerChange:
         """Make the ledger rows of ``deal_ids`` exactly ``months``; other deals are untouched.
 
-        Raises ``ValueError`` when a month belongs to a deal not listed or a key repeats.
+        Raises ``ValueError`` when a month belongs to a deal not listed, a key repeats or a
+        subscription's month is given for two deals; the store's unique index refuses a month
+        another deal still holds (``IntegrityError``), R7.6.
         """
         wanted = _index_months(set(deal_ids), months)
         with self._write() as conn:
@@ -106,6 +109,11 @@ class LedgerOps(OpsBase):
         return LedgerChange(
             inserted=inserted, updated=len(changed) - inserted, deleted=len(gone)
         )
+
+    def ledger_deal_ids(self) -> set[str]:
+        """Every deal id with at least one ledger row."""
+        with self._read() as conn:
+            return set(conn.execute(select(ledger.c.deal_id).distinct()).scalars())
 
     def ledger_for_member(self, member_code: str) -> list[CommissionMonth]:
         """A member's ledger, ordered by due date, deal, subscription and month."""
@@ -154,11 +162,16 @@ def _index_months(
     deal_ids: set[str], months: Iterable[CommissionMonth]
 ) -> dict[Key, dict[str, Any]]:
     wanted: dict[Key, dict[str, Any]] = {}
+    months_of: dict[tuple[str, int], str] = {}
     for m in months:
         if m.deal_id not in deal_ids:
             raise ValueError(f"ledger month for deal {m.deal_id} not in the deals replaced")
         if _key(m) in wanted:
             raise ValueError(f"ledger month repeated: {_key(m)}")
+        other = months_of.setdefault((m.subscription_id, m.month_index), m.deal_id)
+        if other != m.deal_id:  # R7.6
+            raise ValueError(f"month {m.month_index} of subscription {m.subscription_id} "
+                             f"counted twice: deals {other} and {m.deal_id}")
         wanted[_key(m)] = _month_row(m)
     return wanted
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from sqlalchemy import Row, delete, func, select, update
+from sqlalchemy import Connection, Row, delete, func, select, update
 
 from sync.store.base import IN_CHUNK, OpsBase, bulk_upsert, chunked
 from sync.store.records import MirrorRecord
-from sync.store.schema import mirror
+from sync.store.schema import decisions, ledger, mirror
 
 __all__ = ["MirrorOps"]
 
@@ -51,6 +51,21 @@ def _from_row(row: Row[Any]) -> MirrorRecord:
     )
 
 
+_DECISION_KIND = {"companies": "company", "contacts": "contact"}
+
+
+def _delete_dependents(conn: Connection, object_type: str, ids: list[str]) -> None:
+    """The rows that exist only because of these mirror records."""
+    if object_type == "deals":
+        conn.execute(delete(ledger).where(ledger.c.deal_id.in_(ids)))
+    kind = _DECISION_KIND.get(object_type)
+    if kind is not None:
+        conn.execute(
+            delete(decisions).where(decisions.c.record_kind == kind,
+                                    decisions.c.record_id.in_(ids))
+        )
+
+
 class MirrorOps(OpsBase):
     def upsert_records(self, records: Iterable[MirrorRecord]) -> int:
         """Insert or replace records (all columns, ``archived`` included). Returns the count.
@@ -82,7 +97,10 @@ class MirrorOps(OpsBase):
         return changed
 
     def delete_records(self, object_type: str, ids: Iterable[str]) -> int:
-        """Remove records from the mirror. Returns how many were there."""
+        """Remove records from the mirror, with what depends on them, in one transaction: a
+        deal's ledger rows, a company's or contact's stored decision (DESIGN.md "Time only
+        moves forward": a record archived, deleted or merged away takes them with it).
+        Returns how many mirror rows were there."""
         deleted = 0
         with self._write() as conn:
             for batch in chunked(ids, IN_CHUNK):
@@ -92,6 +110,7 @@ class MirrorOps(OpsBase):
                     )
                 )
                 deleted += result.rowcount
+                _delete_dependents(conn, object_type, batch)
         return deleted
 
     def get_records(self, object_type: str, ids: Iterable[str]) -> dict[str, MirrorRecord]:

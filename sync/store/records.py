@@ -124,6 +124,7 @@ class InboxEvent:
     object_id: str | None = None
     received_at: datetime | None = None  # the store's clock when None
     dead_reason: str | None = None  # set: kept as a dead letter, never claimed
+    settled: bool = False  # True: needs no work; kept as done (audit, dedup), never claimed
 
 
 @dataclass(frozen=True, slots=True)

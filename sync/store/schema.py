@@ -94,6 +94,8 @@ ledger = Table(
     Column("state", String(32), nullable=False),
     Column("updated_at", UtcDateTime(), nullable=False),
     Index("ix_ledger_member", "member_code"),
+    # R7.6: a subscription's month is counted for one deal only (migration 0002)
+    Index("uq_ledger_subscription_month", "subscription_id", "month_index", unique=True),
 )
 
 outputs = Table(

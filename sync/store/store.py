@@ -74,17 +74,19 @@ class Store(_DataOps):
 
     @classmethod
     def from_url(
-        cls, url: str | _Secret, clock: Clock = utc_now, *, secrets: Iterable[str] = ()
+        cls, url: str | _Secret, clock: Clock = utc_now, *, secrets: Iterable[str] = (),
+        wal_autocheckpoint: bool = True,
     ) -> Store:
         """A store for ``sqlite:///path.db`` or ``postgresql+psycopg://user@host/db`` (a plain
         string or a secret holding it, such as ``settings.store.url``).
 
         Error texts the store keeps (run log, inbox) are redacted like log lines: token-like
         values, URL passwords and the given ``secrets`` become ``***``. Call ``migrate()``
-        before first use.
+        before first use. ``wal_autocheckpoint``: see ``make_engine``.
         """
         plain = url if isinstance(url, str) else url.get_secret_value()
-        return cls(make_engine(plain), clock, secrets=secrets)
+        return cls(make_engine(plain, wal_autocheckpoint=wal_autocheckpoint), clock,
+                   secrets=secrets)
 
     @property
     def dialect(self) -> str:
@@ -104,6 +106,16 @@ class Store(_DataOps):
         except SQLAlchemyError:
             return False
         return True
+
+    def checkpoint(self) -> None:
+        """SQLite: copy the write-ahead log into the database as far as readers allow
+        (``PASSIVE``: waits for no one, blocks no writer). PostgreSQL: nothing to do."""
+        if self._dialect == "sqlite":
+            with self._engine.connect() as conn:
+                # On the driver's connection: outside any transaction, which would stop it.
+                driver = conn.connection.driver_connection
+                assert driver is not None
+                driver.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
 
     def close(self) -> None:
         """Release held locks and every pooled connection."""

@@ -48,7 +48,7 @@ def _seed_program(store: Store, seed: int = 7) -> None:
             state = rng.choice(list(MonthState))
             due = start + timedelta(days=90 + 31 * i)
             months.append(CommissionMonth(
-                f"d{d}", "s1", code, i, start + timedelta(days=31 * i), Decimal("100.00"),
+                f"d{d}", f"s{d}", code, i, start + timedelta(days=31 * i), Decimal("100.00"),
                 Decimal(rng.randrange(1, 100_000)) / 100, currency, due,
                 due + timedelta(days=rng.choice([0, 30])) if state is MonthState.PAYABLE
                 else None, state))

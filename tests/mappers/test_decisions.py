@@ -98,7 +98,18 @@ def test_r2_3_no_request_or_no_status_gives_nothing() -> None:
 
 
 def test_r2_3_unknown_status_is_a_problem() -> None:
-    assert back(outputs("pending")) == Invalid(INVALID_REGISTRATION_STATUS, "pending")
+    assert back(outputs("waiting")) == Invalid(INVALID_REGISTRATION_STATUS, "waiting")
+
+
+@pytest.mark.parametrize(
+    ("status", "reason"),
+    [("pending", "requested_in_future"), ("pending", ""),
+     ("rejected", "requested_in_future"), ("rejected", "missing_request_date")],
+)
+def test_s0_read_back_never_turns_a_non_decision_into_a_sticky_one(
+    status: str, reason: str
+) -> None:
+    assert back(outputs(status, reason)) is None
 
 
 def test_r2_3_store_decisions_win_over_crm_ones() -> None:

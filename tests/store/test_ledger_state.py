@@ -6,6 +6,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from sqlalchemy.exc import IntegrityError
 
 from policies.model import CommissionMonth, Decision, MonthState, RecordKind, RegistrationStatus
 from sync.store import LedgerChange, LedgerTotal, OutputChange, Store
@@ -30,7 +31,7 @@ def test_decimal_round_trip_is_exact(store: Store) -> None:
 
 
 def test_repeated_applies_never_duplicate_a_month(store: Store) -> None:
-    months = [_month("d1", i) for i in range(3)] + [_month("d2", 0, member="P2")]
+    months = [_month("d1", i) for i in range(3)] + [_month("d2", 0, member="P2", sub="s2")]
     assert store.replace_ledger_for_deals(["d1", "d2"], months) == LedgerChange(inserted=4)
     assert store.replace_ledger_for_deals(["d1", "d2"], months) == LedgerChange()
     assert store.replace_ledger_for_deals(["d1"], months[:3]) == LedgerChange()
@@ -39,7 +40,7 @@ def test_repeated_applies_never_duplicate_a_month(store: Store) -> None:
 
 def test_apply_updates_removes_and_leaves_other_deals(store: Store) -> None:
     store.replace_ledger_for_deals(["d1", "d2"], [_month("d1", 0), _month("d1", 1),
-                                                  _month("d2", 0)])
+                                                  _month("d2", 0, sub="s2")])
     change = store.replace_ledger_for_deals(["d1"], [_month("d1", 0, "25.00"), _month("d1", 2)])
     assert change == LedgerChange(inserted=1, updated=1, deleted=1)
     assert [(m.deal_id, m.month_index, m.amount) for m in store.ledger_for_deals(["d1", "d2"])] \
@@ -60,11 +61,26 @@ def test_apply_refuses_repeated_keys_and_foreign_deals(store: Store) -> None:
     assert store.ledger_for_deals(["d1", "d2"]) == []
 
 
+def test_r7_6_the_store_refuses_a_month_counted_for_two_deals(store: Store) -> None:
+    store.replace_ledger_for_deals(["d1"], [_month("d1", 0)])
+    with pytest.raises(IntegrityError):
+        store.replace_ledger_for_deals(["d2"], [_month("d2", 0)])
+    with pytest.raises(ValueError, match="counted twice"):
+        store.replace_ledger_for_deals(["d3", "d4"], [_month("d3", 5), _month("d4", 5)])
+    assert [m.deal_id for m in store.ledger_for_deals(["d1", "d2", "d3", "d4"])] == ["d1"]
+
+
+def test_r7_6_a_month_moves_between_deals_replaced_together(store: Store) -> None:
+    store.replace_ledger_for_deals(["d1", "d2"], [_month("d1", 0)])
+    store.replace_ledger_for_deals(["d1", "d2"], [_month("d2", 0)])
+    assert [m.deal_id for m in store.ledger_for_deals(["d1", "d2"])] == ["d2"]
+
+
 def test_member_ledger_and_exact_totals(store: Store) -> None:
     store.replace_ledger_for_deals(["d1", "d2", "d3"], [
         _month("d1", 0, "0.10"), _month("d1", 1, "0.20"),
-        _month("d2", 0, "0.10", state=MonthState.FORFEITED),
-        _month("d3", 0, "7.77", member="P2"),
+        _month("d2", 0, "0.10", sub="s2", state=MonthState.FORFEITED),
+        _month("d3", 0, "7.77", member="P2", sub="s3"),
     ])
     assert [m.deal_id for m in store.ledger_for_member("P1")] == ["d1", "d1", "d2"]
     assert store.ledger_for_member("nobody") == []

@@ -12,7 +12,8 @@ from sync.store import InboxEvent, MirrorRecord, Store
 
 def _month(deal: str, i: int, code: str, amount: str, state: MonthState,
            pay: date | None, start: date) -> CommissionMonth:
-    return CommissionMonth(deal, "s", code, i, start, Decimal("10"), Decimal(amount), "USD",
+    # one subscription per deal: a month counts for one deal only (R7.6)
+    return CommissionMonth(deal, f"s-{deal}", code, i, start, Decimal("10"), Decimal(amount), "USD",
                            date(2024, 7, 1), pay, state)
 
 

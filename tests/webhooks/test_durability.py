@@ -83,7 +83,7 @@ def test_acknowledged_event_survives_a_kill(tmp_path: Path) -> None:
                                FixedClock(datetime.now(UTC)), base=f"http://127.0.0.1:{port}")
         answer = httpx.post(f"http://127.0.0.1:{port}/webhooks/hubspot", content=body,
                             headers=headers)
-        assert answer.status_code == 204
+        assert answer.status_code == 204, answer.text
         wait_for(lambda: (inbox_rows(f"sqlite:///{db}")[0]["last_error"] or "") == "sync busy")
         first.send_signal(signal.SIGKILL)
         first.wait(10)

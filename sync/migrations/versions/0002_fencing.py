@@ -5,7 +5,7 @@
 holder is gone can be marked ``abandoned``; ``inbox.lost_claims`` counts the claims of an event
 whose holder never finished them (a crash loop is dead-lettered).
 
-Revision ID: 0003
+Revision ID: 0002
 Revises: 0001
 Create Date: 2026-12-07
 """
@@ -17,7 +17,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0003"
+revision: str = "0002"
 down_revision: str | None = "0001"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
