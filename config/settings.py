@@ -332,7 +332,10 @@ def _env_name(loc: tuple[int | str, ...]) -> str:
 
 
 # Variables with the prefix that are not settings but are read elsewhere.
-NOT_SETTINGS = frozenset({CONFIG_FILE_ENV, "PARTNER_SYNC_TEST_PG_DSN"})
+# Variables of the test suite and CI that share the prefix but are no settings.
+NOT_SETTINGS = frozenset({
+    CONFIG_FILE_ENV, "PARTNER_SYNC_TEST_PG_DSN", "PARTNER_SYNC_REQUIRE_BROWSER",
+})
 
 
 def _names(model: type[BaseModel], prefix: str) -> Iterator[str]:
