@@ -8,7 +8,7 @@ from datetime import date
 from decimal import Decimal
 
 from config.terms import ProgramTerms
-from policies.commission import choose_plan, commission_amount, revenue_months
+from policies.commission import choose_plan, commission_amount, received_months
 from policies.compliance import shortened_end
 from policies.dates import quarter_payout_date
 from policies.deals import Attributed
@@ -59,7 +59,7 @@ class DealBook:
     member_of_deal: dict[str, Member] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
     _sub_owner: dict[str, str] = field(default_factory=dict)
-    _amounts: dict[tuple[Decimal, Decimal], Decimal] = field(default_factory=dict)
+    _amounts: dict[Decimal, dict[Decimal, Decimal]] = field(default_factory=dict)  # rate, MRR
     _due: dict[date, date] = field(default_factory=dict)  # month start -> its payout date
 
     def add(
@@ -128,6 +128,9 @@ class DealBook:
         state = paperwork.month_state
         code = member.code or member.company_id
         currency = deal.currency
+        deal_id, ledger, dues = deal.deal_id, self.ledger, self._due
+        amounts = self._amounts.setdefault(rate, {})  # MRR -> commission at this rate
+        pays: dict[date, date | None] = {}
         for sid in sorted(set(deal.subscription_ids)):
             sub = self._subscription(deal, sid)
             if sub is None:
@@ -142,23 +145,21 @@ class DealBook:
                     f"{sid}: {sub.currency} vs {currency}",
                 )
                 continue
-            for month in revenue_months(sub, c, end, self.as_of):
-                due = self._due.get(month.start)
+            indexes, starts, mrrs = received_months(sub, c, end, self.as_of)
+            for j, start, mrr in zip(indexes, starts, mrrs, strict=True):
+                due = dues.get(start)
                 if due is None:  # months repeat across deals: compute each payout date once
-                    due = self._due[month.start] = quarter_payout_date(month.start, lag)
-                self.ledger.append(
+                    due = dues[start] = quarter_payout_date(start, lag)
+                if due in pays:  # one pay date per due date and deal
+                    paid_on = pays[due]
+                else:
+                    paid_on = pays[due] = pay_date(due, paperwork, lag)
+                amount = amounts.get(mrr)
+                if amount is None:
+                    amount = amounts[mrr] = commission_amount(mrr, rate)
+                ledger.append(
                     CommissionMonth(
-                        deal.deal_id,
-                        sid,
-                        code,
-                        month.index,
-                        month.start,
-                        month.mrr,
-                        self._amount(month.mrr, rate),
-                        currency,
-                        due,
-                        pay_date(due, paperwork, lag),
-                        state,
+                        deal_id, sid, code, j, start, mrr, amount, currency, due, paid_on, state
                     )
                 )
 
@@ -187,13 +188,6 @@ class DealBook:
             self._problem("subscription", sid, ProblemCode.SUBSCRIPTION_WITHOUT_MRR, "unusable MRR")
             return None
         return sub
-
-    def _amount(self, mrr: Decimal, rate: Decimal) -> Decimal:
-        key = (mrr, rate)
-        amount = self._amounts.get(key)
-        if amount is None:
-            amount = self._amounts[key] = commission_amount(mrr, rate)
-        return amount
 
     def _problem(self, kind: str, record_id: str, code: ProblemCode, detail: str = "") -> None:
         self.problems.append(Problem(kind, record_id, code, detail))
