@@ -197,19 +197,22 @@ class CompanyDomains:
     company for its requests, its domain facts, its contacts and its deals.
     """
 
-    __slots__ = ("_all", "_companies", "_free", "_resolved")
+    __slots__ = ("_all", "_companies", "_free", "_resolved", "_shared")
 
     def __init__(self, companies: Mapping[str, Company], free: FreeEmailDomains) -> None:
         self._companies = companies
         self._free = free
         self._resolved: dict[str, DomainResolution] = {}
         self._all: dict[str, tuple[str, ...]] = {}
+        # one resolution per domain: a resolution with a domain is that domain and nothing else
+        self._shared: dict[str, DomainResolution] = {}
 
     def of(self, company: Company) -> DomainResolution:
         """``company_domain(company, free)``, cached by company id."""
         found = self._resolved.get(company.company_id)
         if found is None:
-            found = self._resolved[company.company_id] = company_domain(company, self._free)
+            found = self._one(company_domain(company, self._free))
+            self._resolved[company.company_id] = found
         return found
 
     def all_of(self, company: Company) -> tuple[str, ...]:
@@ -223,4 +226,12 @@ class CompanyDomains:
         """``contact_domain(contact, companies, free)`` with the company's answer cached."""
         cid = contact.primary_company_id
         company = self._companies.get(cid) if cid else None
-        return _contact_domain(contact, self._free, None if company is None else self.of(company))
+        return self._one(
+            _contact_domain(contact, self._free, None if company is None else self.of(company))
+        )
+
+    def _one(self, found: DomainResolution) -> DomainResolution:
+        """The first resolution seen of ``found``'s domain (those without one are shared)."""
+        if found.domain is None:
+            return found
+        return self._shared.setdefault(found.domain, found)

@@ -131,6 +131,10 @@ def _deal_date_problems(deals: Iterable[Deal]) -> list[Problem]:
     ]
 
 
+# the four possible facts, shared by every domain
+_FACTS = {(d, c): DomainFacts(d, c) for d in (False, True) for c in (False, True)}
+
+
 def _domain_facts(
     companies: Iterable[Company], terms: ProgramTerms, domains: CompanyDomains
 ) -> dict[str, DomainFacts]:
@@ -144,8 +148,8 @@ def _domain_facts(
         direct = company.owner_id is not None and company.owner_id.strip() in owners
         customer = (company.lifecycle_stage or "").strip().lower() == "customer"
         if direct or customer:
-            old = facts.get(domain, DomainFacts())
-            facts[domain] = DomainFacts(old.direct_sales or direct, old.customer or customer)
+            old = facts.get(domain, _FACTS[False, False])
+            facts[domain] = _FACTS[old.direct_sales or direct, old.customer or customer]
     return facts
 
 

@@ -16,7 +16,7 @@ from datetime import date
 from config.terms import ProgramTerms
 from policies.claims import Claim, ClaimBook
 from policies.dates import add_days
-from policies.deals import Attributed, attribute_at_close, shared_deal_type
+from policies.deals import Attributed, attribute_at_close, shared_deal_type, unattributed
 from policies.domains import CompanyDomains, DomainResolution
 from policies.members import MemberDirectory
 from policies.model import (
@@ -38,6 +38,7 @@ from policies.registration import (
     Verdict,
     VerdictKind,
     check_request,
+    plain_verdict,
     reregister,
 )
 from policies.requests import RequestItem, decide_request
@@ -72,7 +73,7 @@ def _id_ranks(ids: set[str]) -> dict[str, int]:
 _REREG, _COMPANY, _CONTACT, _SHARED, _CLOSE = range(5)
 _PHASES = 5
 _NO_COMPANY = DomainResolution(None, Reason.DEAL_WITHOUT_COMPANY)
-_WITHOUT_COMPANY = Attributed(Attribution.UNATTRIBUTED, Reason.DEAL_WITHOUT_COMPANY)
+_WITHOUT_COMPANY = unattributed(Reason.DEAL_WITHOUT_COMPANY)
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,7 +174,8 @@ class Sweep:
 
     def _on_request(self, item: RequestItem, t: date) -> None:
         decided = decide_request(self, item, t)
-        self.verdicts[item.key] = decided.verdict
+        verdict = decided.verdict  # kept for its kind and reason: the claim is held elsewhere
+        self.verdicts[item.key] = plain_verdict(verdict.kind, verdict.reason)
         if decided.decision is not None:
             self.decisions[item.key] = decided.decision
         if decided.claim is not None:
@@ -278,10 +280,10 @@ class Sweep:
             c,
         )
         if found.attribution is Attribution.UNATTRIBUTED and resolution.domain is None:
-            found = Attributed(Attribution.UNATTRIBUTED, resolution.reason)
+            found = unattributed(resolution.reason)
         if found.attribution is Attribution.UNATTRIBUTED and _override_lacks_reason(deal):
             # R5.5: the admin meant an override; say on the deal why it did not take.
-            found = Attributed(Attribution.UNATTRIBUTED, Reason.OVERRIDE_WITHOUT_REASON)
+            found = unattributed(Reason.OVERRIDE_WITHOUT_REASON)
         if found.claim is not None:  # R2.8: the registration converts at c
             found.claim.converted_at = c
             self.book.end_changed(found.claim)
