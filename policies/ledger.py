@@ -63,15 +63,20 @@ class DealBook:
     _due: dict[date, date] = field(default_factory=dict)  # month start -> its payout date
 
     def add(
-        self, deal: Deal, kind: tuple[DealType, str] | None, close: tuple[date, Attributed] | None
+        self,
+        deal: Deal,
+        kind: tuple[DealType, str] | None,
+        found: Attributed | None,
+        closed_at: date | None,
     ) -> None:
-        """Record the output (and ledger lines) of one deal."""
+        """Record the output (and ledger lines) of one deal; ``found`` is its R5 outcome at its
+        close ``closed_at`` (both ``None`` when it has not closed)."""
         deal_type = kind[0] if kind is not None else None
-        if close is None or close[1].member is None:
+        if found is None or found.member is None or closed_at is None:
             # an open shared deal explains its R4 type's reason, if any, over "not_closed"
             reason: str = Reason.NOT_CLOSED
-            if close is not None:
-                reason = close[1].reason
+            if found is not None:
+                reason = found.reason
             elif kind is not None and kind[1]:
                 reason = kind[1]
             self.outputs[deal.deal_id] = DealOutput(
@@ -91,9 +96,7 @@ class DealBook:
                 None,
             )
             return
-        c, found = close
-        member = found.member
-        assert member is not None  # narrowed above; kept for mypy
+        c, member = closed_at, found.member
         choice = choose_plan(member, c, self.terms.commission)
         end = shortened_end(member, choice.plan, c, choice.end, self.terms, self.as_of)
         paperwork = paperwork_for(member, c, self.as_of, self.terms.payouts)
@@ -194,17 +197,17 @@ class DealBook:
 
 
 def subscription_owners(
-    deals: Iterable[Deal], closes: Mapping[str, tuple[date, Attributed]]
+    deals: Iterable[Deal], closes: Mapping[str, Attributed], closed_at: Mapping[str, date]
 ) -> dict[str, str]:
     """R7.6: each subscription's deal among the qualifying ones listing it: the earliest
     closed, ties broken by the lowest deal id. A month therefore pays once, and a later close
     never takes months from a deal that closed before it."""
     best: dict[str, tuple[tuple[date, tuple[int, int, str]], str]] = {}
     for deal in deals:
-        close = closes.get(deal.deal_id)
-        if close is None or close[1].member is None:
+        found = closes.get(deal.deal_id)
+        if found is None or found.member is None:
             continue
-        rank = (close[0], id_key(deal.deal_id))
+        rank = (closed_at[deal.deal_id], id_key(deal.deal_id))
         for sid in set(deal.subscription_ids):
             held = best.get(sid)
             if held is None or rank < held[0]:

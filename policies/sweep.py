@@ -101,7 +101,8 @@ class Sweep:
     verdicts: dict[Key, Verdict] = field(default_factory=dict)
     decisions: dict[Key, Decision] = field(default_factory=dict)
     deal_types: dict[str, tuple[DealType, str]] = field(default_factory=dict)
-    closes: dict[str, tuple[date, Attributed]] = field(default_factory=dict)
+    closes: dict[str, Attributed] = field(default_factory=dict)  # R5 outcome of each close
+    closed_at: dict[str, date] = field(default_factory=dict)  # and its date
     registered_members: set[str] = field(default_factory=set)
     problems: list[Problem] = field(default_factory=list)
 
@@ -264,7 +265,7 @@ class Sweep:
     def _on_close(self, deal: Deal, c: date) -> None:
         company = self._deal_company(deal)
         if company is None:
-            self.closes[deal.deal_id] = (c, _WITHOUT_COMPANY)
+            self.closes[deal.deal_id], self.closed_at[deal.deal_id] = _WITHOUT_COMPANY, c
             return
         resolution = self._resolve(company)
         others = [d for d in self.inp.domains.all_of(company) if d != resolution.domain]
@@ -287,7 +288,7 @@ class Sweep:
         if found.claim is not None:  # R2.8: the registration converts at c
             found.claim.converted_at = c
             self.book.end_changed(found.claim)
-        self.closes[deal.deal_id] = (c, found)
+        self.closes[deal.deal_id], self.closed_at[deal.deal_id] = found, c
 
     def _override(self, deal: Deal) -> Member | None:
         """R5.5: an override counts only with a non-empty reason and a known member."""
