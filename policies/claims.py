@@ -41,17 +41,32 @@ class Claim:
     def end(self) -> date:
         """The first day the claim no longer counts (half-open window, §0)."""
         end = self.expires
-        for other in (self.dereg_at, self.converted_at, self.left_at):
-            if other is not None and other < end:
-                end = other
+        other = self.dereg_at
+        if other is not None and other < end:
+            end = other
+        other = self.converted_at
+        if other is not None and other < end:
+            end = other
+        other = self.left_at
+        if other is not None and other < end:
+            end = other
         return end
 
     def active_at(self, t: date) -> bool:
         """R2.4: ``start <= t < end`` and not in the gap before a late re-registration."""
-        if not self.start <= t < self.end():
+        if t < self.start or t >= self.expires:
             return False
-        in_gap = self.rereg_at is not None and self.original_expires <= t < self.rereg_at
-        return not in_gap
+        other = self.dereg_at  # each end before expiry, once passed, ends it too
+        if other is not None and t >= other:
+            return False
+        other = self.converted_at
+        if other is not None and t >= other:
+            return False
+        other = self.left_at
+        if other is not None and t >= other:
+            return False
+        rereg_at = self.rereg_at
+        return rereg_at is None or not self.original_expires <= t < rereg_at
 
 
 _SEQ_BITS = 32  # a heap entry is ``end.toordinal() << _SEQ_BITS | seq``

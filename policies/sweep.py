@@ -72,6 +72,7 @@ def _id_ranks(ids: set[str]) -> dict[str, int]:
 # event phases: their order is the R2.1 order of events of one day (see module docstring)
 _REREG, _COMPANY, _CONTACT, _SHARED, _CLOSE = range(5)
 _PHASES = 5
+_LEFT = ExitKind.LEFT  # read per new claim: a module global is cheaper than an Enum member
 _NO_COMPANY = DomainResolution(None, Reason.DEAL_WITHOUT_COMPANY)
 _WITHOUT_COMPANY = unattributed(Reason.DEAL_WITHOUT_COMPANY)
 
@@ -105,6 +106,17 @@ class Sweep:
     closed_at: dict[str, date] = field(default_factory=dict)  # and its date
     registered_members: set[str] = field(default_factory=set)
     problems: list[Problem] = field(default_factory=list)
+    # what deciding a request reads (``RequestContext``), as plain attributes of the hot path
+    terms: ProgramTerms = field(init=False)
+    directory: MemberDirectory = field(init=False)
+    stored_decisions: Mapping[Key, Decision] = field(init=False)
+    _expiry_days: int = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.terms = self.inp.terms
+        self.directory = self.inp.directory
+        self.stored_decisions = self.inp.decisions
+        self._expiry_days = self.inp.terms.registration.expiry_days
 
     def run(self) -> Sweep:
         """Process every event dated on or before ``as_of`` in R2.1 order; returns ``self``."""
@@ -209,26 +221,12 @@ class Sweep:
 
     def open_claim(self, member: Member, domain: str, t: date) -> Claim:
         """R2.2.8: a new claim expiring ``t + expiry_days``; a member that left ends it (R9.2)."""
-        claim = self.book.open(
-            member, domain, t, add_days(t, self.inp.terms.registration.expiry_days)
-        )
-        if member.exit is ExitKind.LEFT and member.exit_at is not None:
+        claim = self.book.open(member, domain, t, add_days(t, self._expiry_days))
+        if member.exit is _LEFT and member.exit_at is not None:
             claim.left_at = member.exit_at
             self.book.end_changed(claim)
         self.registered_members.add(member.company_id)
         return claim
-
-    @property
-    def terms(self) -> ProgramTerms:
-        return self.inp.terms
-
-    @property
-    def directory(self) -> MemberDirectory:
-        return self.inp.directory
-
-    @property
-    def stored_decisions(self) -> Mapping[Key, Decision]:
-        return self.inp.decisions
 
     def facts_of(self, domain: str | None) -> DomainFacts:
         return self.inp.facts.get(domain, NO_FACTS) if domain is not None else NO_FACTS
