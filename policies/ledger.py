@@ -39,6 +39,9 @@ def _usable_mrr(amount: Decimal) -> bool:
     return amount.is_finite() and (not amount or amount.adjusted() < _MAX_MRR_EXPONENT)
 
 _ZERO = Decimal("0")
+# the output of most deals (not attributed): Enum members read once, not per deal
+_NOT_CLOSED, _UNATTRIBUTED = Reason.NOT_CLOSED, Attribution.UNATTRIBUTED
+_NO_PLAN, _NOT_ELIGIBLE = Plan.NONE, CommissionStatus.NOT_ELIGIBLE
 
 
 @dataclass(slots=True)
@@ -74,7 +77,7 @@ class DealBook:
         deal_type = kind[0] if kind is not None else None
         if found is None or found.member is None or closed_at is None:
             # an open shared deal explains its R4 type's reason, if any, over "not_closed"
-            reason: str = Reason.NOT_CLOSED
+            reason: str = _NOT_CLOSED
             if found is not None:
                 reason = found.reason
             elif kind is not None and kind[1]:
@@ -82,14 +85,14 @@ class DealBook:
             self.outputs[deal.deal_id] = DealOutput(
                 deal.deal_id,
                 deal_type,
-                Attribution.UNATTRIBUTED,
+                _UNATTRIBUTED,
                 str(reason),
                 None,
-                Plan.NONE,
+                _NO_PLAN,
                 None,
                 None,
                 None,
-                CommissionStatus.NOT_ELIGIBLE,
+                _NOT_ELIGIBLE,
                 _ZERO,
                 _ZERO,
                 None,

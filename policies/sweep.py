@@ -266,8 +266,13 @@ class Sweep:
             self.closes[deal.deal_id], self.closed_at[deal.deal_id] = _WITHOUT_COMPANY, c
             return
         resolution = self._resolve(company)
-        others = [d for d in self.inp.domains.all_of(company) if d != resolution.domain]
         sharer = self.inp.directory.get(deal.shared_by)
+        # the company's other domains only explain a sharer's domain mismatch (R5.6)
+        others = (
+            [d for d in self.inp.domains.all_of(company) if d != resolution.domain]
+            if sharer is not None
+            else []
+        )
         found = attribute_at_close(
             self.book,
             self.facts_of(resolution.domain),
