@@ -188,7 +188,9 @@ class Sweep:
     def _on_request(self, item: RequestItem, t: date) -> None:
         decided = decide_request(self, item, t)
         verdict = decided.verdict  # kept for its kind and reason: the claim is held elsewhere
-        self.verdicts[item.key] = plain_verdict(verdict.kind, verdict.reason)
+        if verdict.claim is not None:
+            verdict = plain_verdict(verdict.kind, verdict.reason)
+        self.verdicts[item.key] = verdict
         if decided.decision is not None:
             self.decisions[item.key] = decided.decision
         if decided.claim is not None:
