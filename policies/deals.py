@@ -15,6 +15,7 @@ from policies.registration import DomainFacts, Verdict, VerdictKind
 __all__ = ["Attributed", "attribute_at_close", "shared_deal_type", "unattributed"]
 
 
+_JOIN, _REGISTER = VerdictKind.JOIN, VerdictKind.REGISTER  # loaded per deal: globals are cheaper
 # the answers are plain pairs: shared, not built per deal
 _TYPED: dict[DealType, tuple[DealType, str]] = {kind: (kind, Reason.NONE) for kind in DealType}
 _UNTYPED: dict[str, tuple[DealType, str]] = {
@@ -29,7 +30,7 @@ def shared_deal_type(verdict: Verdict, deal: Deal) -> tuple[DealType, str]:
     order (another member's active registration first) so a deal and a record requesting the
     same domain on the same day get the same answer.
     """
-    if verdict.kind in (VerdictKind.JOIN, VerdictKind.REGISTER):
+    if verdict.kind is _JOIN or verdict.kind is _REGISTER:
         return _TYPED[DealType.REGISTERED]
     if verdict.reason == Reason.REGISTERED_TO_OTHER_PARTNER:
         return _TYPED[DealType.PARTNER_COMPETITION]

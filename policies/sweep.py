@@ -72,7 +72,9 @@ def _id_ranks(ids: set[str]) -> dict[str, int]:
 # event phases: their order is the R2.1 order of events of one day (see module docstring)
 _REREG, _COMPANY, _CONTACT, _SHARED, _CLOSE = range(5)
 _PHASES = 5
-_LEFT = ExitKind.LEFT  # read per new claim: a module global is cheaper than an Enum member
+# read per event: a module global is cheaper to load than an Enum member on 3.11
+_LEFT, _COMPANY_KIND, _REGISTER = ExitKind.LEFT, RecordKind.COMPANY, VerdictKind.REGISTER
+_UNATTRIBUTED = Attribution.UNATTRIBUTED
 _NO_COMPANY = DomainResolution(None, Reason.DEAL_WITHOUT_COMPANY)
 _WITHOUT_COMPANY = unattributed(Reason.DEAL_WITHOUT_COMPANY)
 
@@ -163,7 +165,7 @@ class Sweep:
             req = item.request
             t = req.requested_at
             if t is not None and t <= as_of:
-                phase = _COMPANY if item.kind is RecordKind.COMPANY else _CONTACT
+                phase = _COMPANY if item.kind is _COMPANY_KIND else _CONTACT
                 add(phase, ref, item.record_id, t)
             r = req.reregistration_requested_at
             if r is not None and r <= as_of:
@@ -258,7 +260,7 @@ class Sweep:
         verdict = check_request(
             self.book, self.inp.terms, self.facts_of(resolution.domain), sharer, resolution, t
         )
-        if verdict.kind is VerdictKind.REGISTER and sharer is not None and resolution.domain:
+        if verdict.kind is _REGISTER and sharer is not None and resolution.domain:
             self.open_claim(sharer, resolution.domain, t)  # R4.1
         self.deal_types[deal.deal_id] = shared_deal_type(verdict, deal)
 
@@ -285,9 +287,9 @@ class Sweep:
             deal.cross_sell_confirmed,
             c,
         )
-        if found.attribution is Attribution.UNATTRIBUTED and resolution.domain is None:
+        if found.attribution is _UNATTRIBUTED and resolution.domain is None:
             found = unattributed(resolution.reason)
-        if found.attribution is Attribution.UNATTRIBUTED and _override_lacks_reason(deal):
+        if found.attribution is _UNATTRIBUTED and _override_lacks_reason(deal):
             # R5.5: the admin meant an override; say on the deal why it did not take.
             found = unattributed(Reason.OVERRIDE_WITHOUT_REASON)
         if found.claim is not None:  # R2.8: the registration converts at c
