@@ -21,6 +21,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from cli.doctor_checks import Check, DoctorReport
+from cli.doctor_member_portals import member_portal_checks
 from cli.doctor_portal import portal_checks
 from cli.output import ExitCode
 from cli.startup import store_folder_problem
@@ -142,8 +143,10 @@ def run_doctor(
     report = DoctorReport([terms_check(settings)])
     if webhooks:
         report.checks.extend(webhook_checks(settings))
-    report.checks.extend(store_checks(settings))
+    store = store_checks(settings)
+    report.checks.extend(store)
     report.checks.extend(portal_checks(settings, transport=transport))
+    report.checks.extend(member_portal_checks(settings, all(c.status != "fail" for c in store)))
     return report
 
 

@@ -57,6 +57,9 @@ def sandbox(
     webhook_secret: str = typer.Option("sandbox-client-secret", help="webhook signing secret"),
     rate_limit: str = typer.Option("190/10s", help="rolling budget per 10 s, e.g. 190/10s"),
     no_rate_limit: bool = typer.Option(False, "--no-rate-limit", help="disable rate limits"),
+    member_portals: int = typer.Option(0, min=0, help="member portals beside the program's"),
+    access_token_lifetime: int = typer.Option(
+        1800, min=1, help="member portals' OAuth access-token lifetime (s)"),
 ) -> None:
     """Run the local HubSpot-compatible sandbox server."""
     from sandbox.config import RateLimitConfig, SandboxConfig, WebhookConfig
@@ -69,7 +72,14 @@ def sandbox(
         rate_limits=RateLimitConfig(enabled=not no_rate_limit, per_10s=_per_10s(rate_limit)),
         webhooks=WebhookConfig(url=webhook_url, client_secret=webhook_secret),
     )
-    run(host, port, config, profile, seed)
+    from sandbox.oauth import OAuthConfig
+    from sandbox.portals import PortalsConfig
+
+    portals = PortalsConfig(count=member_portals, rate_limits_enabled=not no_rate_limit,
+                            seed=seed, oauth=OAuthConfig(  # one public app, one secret
+                                client_secret=webhook_secret,
+                                access_token_lifetime_s=access_token_lifetime))
+    run(host, port, config, profile, seed, portals)
 
 
 @app.command()
@@ -240,6 +250,10 @@ def _quiet_broken_pipe() -> None:
     os.dup2(devnull, 1)
     sys.exit(0)
 
+
+from cli.portals import portals_app  # noqa: E402
+
+app.add_typer(portals_app, name="portals")
 
 if __name__ == "__main__":  # pragma: no cover
     run()

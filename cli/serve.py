@@ -27,6 +27,7 @@ from typing import Literal
 
 import uvicorn
 
+from cli.portals_wiring import add_portals, portals_enabled
 from cli.runtime import Runtime, build_runtime
 from cli.worker_gateway import CombinedGatewayMetrics
 from cli.worker_process import WorkerFactory, WorkerSupervisor, build_worker
@@ -90,6 +91,8 @@ def build_parts(
     if triage:
         parts.triage = Triage.of(settings.contract(), output_properties(settings),
                                  settings.webhooks.app_id)
+    if portals_enabled(settings):  # OAuth routes, routing by portalId, the portal job worker
+        add_portals(parts, runtime, clock=clock, worker=worker)
     if worker and worker_process:
         supervisor = WorkerSupervisor(
             settings, scheduler=scheduler_on, retry=retry, on_pass=metrics.observe_pass,

@@ -8,6 +8,8 @@ Unknown keys are rejected; errors name the setting.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import difflib
 import os
 import re
@@ -41,6 +43,7 @@ __all__ = [
     "ConsoleSettings",
     "HubSpotSettings",
     "InboxSettings",
+    "PortalSettings",
     "SchedulerSettings",
     "SecretUrl",
     "Settings",
@@ -222,6 +225,49 @@ class InboxSettings(_Section):
         return self
 
 
+MEMBER_PORTAL_SCOPES = (
+    "oauth",
+    "crm.objects.companies.read",
+    "crm.objects.companies.write",
+    "crm.schemas.companies.read",
+    "crm.schemas.companies.write",
+)
+
+
+class PortalSettings(_Section):
+    """Member portals: the program's public OAuth app and how its portals are kept in sync."""
+
+    client_id: str | None = None
+    client_secret: SecretStr | None = None
+    scopes: tuple[str, ...] = MEMBER_PORTAL_SCOPES
+    redirect_url: str | None = None  # public URL of GET /oauth/callback
+    install_url: str | None = None  # public URL of GET /oauth/install (invite links)
+    authorize_url: str = "https://app.hubspot.com/oauth/authorize"
+    # Fernet key (32 url-safe base64 bytes) that encrypts stored OAuth tokens.
+    token_key: SecretStr | None = None
+    program_portal_id: int | None = None  # set: events of unknown portals are dropped
+    invite_ttl_hours: int = Field(168, ge=1)
+    create_companies: bool = True
+    rate_limit_per_10s: int = Field(110, ge=1, le=1000)
+    refresh_margin_s: int = Field(300, ge=0)
+    job_max_attempts: int = Field(8, ge=1)
+    job_backoff_s: float = Field(30.0, ge=0)
+    job_lease_s: float = Field(300.0, gt=0)
+    workers: int = Field(8, ge=1, le=64)  # portals worked on at once per process
+
+    @field_validator("token_key")
+    @classmethod
+    def _fernet_key(cls, v: SecretStr | None) -> SecretStr | None:
+        if v is not None:
+            try:
+                raw = base64.urlsafe_b64decode(v.get_secret_value().encode())
+            except (ValueError, binascii.Error):
+                raw = b""
+            if len(raw) != 32:
+                raise ValueError("must be a Fernet key: 32 bytes in url-safe base64")
+        return v
+
+
 class Settings(BaseSettings):
     """Everything the process is configured with. Load once at the entrypoint."""
 
@@ -241,6 +287,7 @@ class Settings(BaseSettings):
     sync: SyncSettings = SyncSettings()
     console: ConsoleSettings = ConsoleSettings()
     inbox: InboxSettings = InboxSettings()
+    portals: PortalSettings = PortalSettings()
     terms_file: Path | None = None
     log_level: str = "INFO"
     log_format: str = Field("auto", pattern="^(auto|json|text)$")
@@ -285,7 +332,10 @@ def _env_name(loc: tuple[int | str, ...]) -> str:
 
 
 # Variables with the prefix that are not settings but are read elsewhere.
-NOT_SETTINGS = frozenset({CONFIG_FILE_ENV, "PARTNER_SYNC_TEST_PG_DSN"})
+# Variables of the test suite and CI that share the prefix but are no settings.
+NOT_SETTINGS = frozenset({
+    CONFIG_FILE_ENV, "PARTNER_SYNC_TEST_PG_DSN", "PARTNER_SYNC_REQUIRE_BROWSER",
+})
 
 
 def _names(model: type[BaseModel], prefix: str) -> Iterator[str]:

@@ -9,11 +9,18 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from config.terms import CommissionTerms
-from policies.dates import add_months, months_between
+from policies.dates import add_months, days_in_month, months_between
 from policies.members import kind_at
 from policies.model import Member, MemberKind, Plan, Subscription
 
-__all__ = ["PlanChoice", "RevenueMonth", "choose_plan", "commission_amount", "revenue_months"]
+__all__ = [
+    "PlanChoice",
+    "RevenueMonth",
+    "choose_plan",
+    "commission_amount",
+    "received_months",
+    "revenue_months",
+]
 
 _CENT = Decimal("0.01")
 _NOT_RECEIVED_LATEST = frozenset({"past_due", "unpaid"})  # R7.2
@@ -73,20 +80,49 @@ def revenue_months(
     The MRR of month j is the history entry in force at ``m_j``; months before the first
     history entry use the first entry [decision R7.3]. Yields nothing without start or MRR.
     """
+    indexes, starts, amounts = received_months(sub, window_start, window_end, as_of)
+    for j, m, mrr in zip(indexes, starts, amounts, strict=True):
+        yield RevenueMonth(j, m, mrr)
+
+
+def received_months(
+    sub: Subscription, window_start: date, window_end: date, as_of: date
+) -> tuple[list[int], list[date], list[Decimal]]:
+    """``revenue_months`` as three columns (index j, month start, MRR), one list each.
+
+    The ledger builds one line per month and needs no object per month in between. Months are
+    stepped one calendar month at a time from the anchor's day (clamped to each month's length,
+    exactly ``add_months(start, j)``) and the MRR entry in force only moves forward.
+    """
+    indexes: list[int] = []
+    starts: list[date] = []
+    amounts: list[Decimal] = []
     start = sub.start_date
     if start is None or not sub.mrr_history:
-        return
+        return indexes, starts, amounts
     history = sorted(sub.mrr_history, key=lambda change: change.effective)
     effective_dates = [change.effective for change in history]
     held_back = -1
     if (sub.status or "").strip().lower() in _NOT_RECEIVED_LATEST:
         held_back = months_between(start, as_of + timedelta(days=1)) - 1
+    stop = window_end  # received while m < window_end, m < end and m <= as_of
+    if sub.end_date is not None and sub.end_date < stop:
+        stop = sub.end_date
     j = months_between(start, window_start)
-    while True:
-        m = add_months(start, j)
-        if m >= window_end or m > as_of or (sub.end_date is not None and m >= sub.end_date):
-            return
+    m = add_months(start, j)
+    day, year, month = start.day, m.year, m.month
+    at = bisect_right(effective_dates, m) - 1
+    last = len(history) - 1
+    while m < stop and m <= as_of:
         if j != held_back:
-            at = bisect_right(effective_dates, m) - 1
-            yield RevenueMonth(j, m, history[max(at, 0)].amount)
+            while at < last and effective_dates[at + 1] <= m:
+                at += 1
+            indexes.append(j)
+            starts.append(m)
+            amounts.append(history[max(at, 0)].amount)
         j += 1
+        month += 1
+        if month == 13:
+            year, month = year + 1, 1
+        m = date(year, month, day if day <= 28 else min(day, days_in_month(year, month)))
+    return indexes, starts, amounts

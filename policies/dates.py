@@ -12,6 +12,7 @@ from datetime import date, timedelta
 __all__ = [
     "add_days",
     "add_months",
+    "days_in_month",
     "months_between",
     "next_payout_on_or_after",
     "quarter_end",
@@ -23,7 +24,7 @@ __all__ = [
 _DAYS_IN_MONTH = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 
 
-def _days_in(year: int, month: int) -> int:
+def days_in_month(year: int, month: int) -> int:
     """The number of days of ``month`` (1-12) of ``year`` (Gregorian leap years)."""
     if month == 2 and calendar.isleap(year):
         return 29
@@ -38,7 +39,7 @@ def add_months(d: date, n: int) -> date:
     index = d.year * 12 + (d.month - 1) + n
     year, month0 = divmod(index, 12)
     month = month0 + 1
-    return date(year, month, min(d.day, _days_in(year, month)))
+    return date(year, month, min(d.day, days_in_month(year, month)))
 
 
 def add_days(d: date, n: int) -> date:
@@ -63,7 +64,7 @@ def months_between(start: date, later: date) -> int:
 def quarter_end(d: date) -> date:
     """The last day of the calendar quarter containing ``d``."""
     last_month = ((d.month - 1) // 3) * 3 + 3
-    return date(d.year, last_month, _days_in(d.year, last_month))
+    return date(d.year, last_month, days_in_month(d.year, last_month))
 
 
 def quarter_payout_date(d: date, lag_days: int) -> date:

@@ -12,7 +12,15 @@ from policies.model import Attribution, Deal, DealType, Member
 from policies.reasons import Reason
 from policies.registration import DomainFacts, Verdict, VerdictKind
 
-__all__ = ["Attributed", "attribute_at_close", "shared_deal_type"]
+__all__ = ["Attributed", "attribute_at_close", "shared_deal_type", "unattributed"]
+
+
+_JOIN, _REGISTER = VerdictKind.JOIN, VerdictKind.REGISTER  # loaded per deal: globals are cheaper
+# the answers are plain pairs: shared, not built per deal
+_TYPED: dict[DealType, tuple[DealType, str]] = {kind: (kind, Reason.NONE) for kind in DealType}
+_UNTYPED: dict[str, tuple[DealType, str]] = {
+    reason: (DealType.UNATTRIBUTED, reason) for reason in Reason
+}
 
 
 def shared_deal_type(verdict: Verdict, deal: Deal) -> tuple[DealType, str]:
@@ -22,15 +30,16 @@ def shared_deal_type(verdict: Verdict, deal: Deal) -> tuple[DealType, str]:
     order (another member's active registration first) so a deal and a record requesting the
     same domain on the same day get the same answer.
     """
-    if verdict.kind in (VerdictKind.JOIN, VerdictKind.REGISTER):
-        return DealType.REGISTERED, Reason.NONE
+    if verdict.kind is _JOIN or verdict.kind is _REGISTER:
+        return _TYPED[DealType.REGISTERED]
     if verdict.reason == Reason.REGISTERED_TO_OTHER_PARTNER:
-        return DealType.PARTNER_COMPETITION, Reason.NONE
+        return _TYPED[DealType.PARTNER_COMPETITION]
     if verdict.reason == Reason.OWNED_BY_DIRECT_SALES:
-        return DealType.CO_SELLING, Reason.NONE
+        return _TYPED[DealType.CO_SELLING]
     if verdict.reason == Reason.EXISTING_CUSTOMER and deal.cross_sell_confirmed:
-        return DealType.CROSS_SELL, Reason.NONE
-    return DealType.UNATTRIBUTED, verdict.reason
+        return _TYPED[DealType.CROSS_SELL]
+    found = _UNTYPED.get(verdict.reason)
+    return found if found is not None else (DealType.UNATTRIBUTED, verdict.reason)
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +50,15 @@ class Attributed:
     reason: Reason
     member: Member | None = None
     claim: Claim | None = None
+
+
+# outcomes without a member carry nothing else: one shared instance per reason
+_UNATTRIBUTED = {reason: Attributed(Attribution.UNATTRIBUTED, reason) for reason in Reason}
+
+
+def unattributed(reason: Reason) -> Attributed:
+    """``Attributed(UNATTRIBUTED, reason)``, shared (the outcome of most closes)."""
+    return _UNATTRIBUTED[reason]
 
 
 def attribute_at_close(
@@ -62,16 +80,13 @@ def attribute_at_close(
     if override is not None:
         return Attributed(Attribution.OVERRIDE, Reason.NONE, override)
     if domain is None:
-        return Attributed(Attribution.UNATTRIBUTED, Reason.INVALID_DOMAIN)
+        return _UNATTRIBUTED[Reason.INVALID_DOMAIN]
     for claim in book.active_claims(domain, c):
         if is_member_at(claim.member, c):  # R5.1, R5.2: whatever the deal type
             return Attributed(Attribution.REGISTERED, Reason.NONE, claim.member, claim)
     if facts.customer and cross_sell_confirmed and sharer and is_member_at(sharer, c):
         return Attributed(Attribution.CROSS_SELL, Reason.NONE, sharer)  # R5.4
-    return Attributed(
-        Attribution.UNATTRIBUTED,
-        _unattributed_reason(book, facts, domain, other_domains, sharer, c),
-    )
+    return _UNATTRIBUTED[_unattributed_reason(book, facts, domain, other_domains, sharer, c)]
 
 
 def _unattributed_reason(

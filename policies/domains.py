@@ -197,27 +197,29 @@ class CompanyDomains:
     company for its requests, its domain facts, its contacts and its deals.
     """
 
-    __slots__ = ("_all", "_companies", "_free", "_resolved")
+    __slots__ = ("_companies", "_free", "_resolved")
 
     def __init__(self, companies: Mapping[str, Company], free: FreeEmailDomains) -> None:
         self._companies = companies
         self._free = free
-        self._resolved: dict[str, DomainResolution] = {}
-        self._all: dict[str, tuple[str, ...]] = {}
+        # company id -> its domain, or the shared resolution without one: a plain string keeps
+        # no object per company alive for the whole evaluation
+        self._resolved: dict[str, str | DomainResolution] = {}
 
     def of(self, company: Company) -> DomainResolution:
         """``company_domain(company, free)``, cached by company id."""
         found = self._resolved.get(company.company_id)
         if found is None:
-            found = self._resolved[company.company_id] = company_domain(company, self._free)
-        return found
+            resolution = company_domain(company, self._free)
+            self._resolved[company.company_id] = (
+                resolution if resolution.domain is None else resolution.domain
+            )
+            return resolution
+        return DomainResolution(found) if isinstance(found, str) else found
 
     def all_of(self, company: Company) -> tuple[str, ...]:
-        """``company_domains(company)``, cached by company id."""
-        found = self._all.get(company.company_id)
-        if found is None:
-            found = self._all[company.company_id] = company_domains(company)
-        return found
+        """``company_domains(company)`` (its parts are cached by ``registrable_domain``)."""
+        return company_domains(company)
 
     def contact(self, contact: Contact) -> DomainResolution:
         """``contact_domain(contact, companies, free)`` with the company's answer cached."""

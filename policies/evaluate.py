@@ -62,10 +62,12 @@ def evaluate_program(program: Program, terms: ProgramTerms, as_of: date) -> Prog
         terms,
         as_of,
         {s.subscription_id: s for s in program.subscriptions},
-        subscription_owners(program.deals, sweep.closes),
+        subscription_owners(program.deals, sweep.closes, sweep.closed_at),
     )
     for deal in sorted(program.deals, key=lambda d: id_key(d.deal_id)):
-        deals.add(deal, sweep.deal_types.get(deal.deal_id), sweep.closes.get(deal.deal_id))
+        deal_id = deal.deal_id
+        kind, found = sweep.deal_types.get(deal_id), sweep.closes.get(deal_id)
+        deals.add(deal, kind, found, sweep.closed_at.get(deal_id))
     problems += _deal_date_problems(program.deals)
     members = _member_outputs(program.members, sweep, deals, terms, as_of, problems)
     registrations = _registration_outputs(requests, sweep, terms, as_of, problems)
@@ -131,6 +133,10 @@ def _deal_date_problems(deals: Iterable[Deal]) -> list[Problem]:
     ]
 
 
+# the four possible facts, shared by every domain
+_FACTS = {(d, c): DomainFacts(d, c) for d in (False, True) for c in (False, True)}
+
+
 def _domain_facts(
     companies: Iterable[Company], terms: ProgramTerms, domains: CompanyDomains
 ) -> dict[str, DomainFacts]:
@@ -138,14 +144,14 @@ def _domain_facts(
     owners = {o.strip() for o in terms.deals.direct_sales_owner_ids}
     facts: dict[str, DomainFacts] = {}
     for company in companies:
-        domain = domains.of(company).domain
-        if domain is None:
-            continue
         direct = company.owner_id is not None and company.owner_id.strip() in owners
         customer = (company.lifecycle_stage or "").strip().lower() == "customer"
-        if direct or customer:
-            old = facts.get(domain, DomainFacts())
-            facts[domain] = DomainFacts(old.direct_sales or direct, old.customer or customer)
+        if not (direct or customer):
+            continue  # only a direct-sales or customer company says anything about its domain
+        domain = domains.of(company).domain
+        if domain is not None:
+            old = facts.get(domain, _FACTS[False, False])
+            facts[domain] = _FACTS[old.direct_sales or direct, old.customer or customer]
     return facts
 
 

@@ -8,7 +8,7 @@ from datetime import date
 from decimal import Decimal
 
 from config.terms import ProgramTerms
-from policies.commission import choose_plan, commission_amount, revenue_months
+from policies.commission import choose_plan, commission_amount, received_months
 from policies.compliance import shortened_end
 from policies.dates import quarter_payout_date
 from policies.deals import Attributed
@@ -39,6 +39,9 @@ def _usable_mrr(amount: Decimal) -> bool:
     return amount.is_finite() and (not amount or amount.adjusted() < _MAX_MRR_EXPONENT)
 
 _ZERO = Decimal("0")
+# the output of most deals (not attributed): Enum members read once, not per deal
+_NOT_CLOSED, _UNATTRIBUTED = Reason.NOT_CLOSED, Attribution.UNATTRIBUTED
+_NO_PLAN, _NOT_ELIGIBLE = Plan.NONE, CommissionStatus.NOT_ELIGIBLE
 
 
 @dataclass(slots=True)
@@ -59,41 +62,44 @@ class DealBook:
     member_of_deal: dict[str, Member] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
     _sub_owner: dict[str, str] = field(default_factory=dict)
-    _amounts: dict[tuple[Decimal, Decimal], Decimal] = field(default_factory=dict)
+    _amounts: dict[Decimal, dict[Decimal, Decimal]] = field(default_factory=dict)  # rate, MRR
     _due: dict[date, date] = field(default_factory=dict)  # month start -> its payout date
 
     def add(
-        self, deal: Deal, kind: tuple[DealType, str] | None, close: tuple[date, Attributed] | None
+        self,
+        deal: Deal,
+        kind: tuple[DealType, str] | None,
+        found: Attributed | None,
+        closed_at: date | None,
     ) -> None:
-        """Record the output (and ledger lines) of one deal."""
+        """Record the output (and ledger lines) of one deal; ``found`` is its R5 outcome at its
+        close ``closed_at`` (both ``None`` when it has not closed)."""
         deal_type = kind[0] if kind is not None else None
-        if close is None or close[1].member is None:
+        if found is None or found.member is None or closed_at is None:
             # an open shared deal explains its R4 type's reason, if any, over "not_closed"
-            reason: str = Reason.NOT_CLOSED
-            if close is not None:
-                reason = close[1].reason
+            reason: str = _NOT_CLOSED
+            if found is not None:
+                reason = found.reason
             elif kind is not None and kind[1]:
                 reason = kind[1]
             self.outputs[deal.deal_id] = DealOutput(
                 deal.deal_id,
                 deal_type,
-                Attribution.UNATTRIBUTED,
+                _UNATTRIBUTED,
                 str(reason),
                 None,
-                Plan.NONE,
+                _NO_PLAN,
                 None,
                 None,
                 None,
-                CommissionStatus.NOT_ELIGIBLE,
+                _NOT_ELIGIBLE,
                 _ZERO,
                 _ZERO,
                 None,
                 None,
             )
             return
-        c, found = close
-        member = found.member
-        assert member is not None  # narrowed above; kept for mypy
+        c, member = closed_at, found.member
         choice = choose_plan(member, c, self.terms.commission)
         end = shortened_end(member, choice.plan, c, choice.end, self.terms, self.as_of)
         paperwork = paperwork_for(member, c, self.as_of, self.terms.payouts)
@@ -128,6 +134,9 @@ class DealBook:
         state = paperwork.month_state
         code = member.code or member.company_id
         currency = deal.currency
+        deal_id, ledger, dues = deal.deal_id, self.ledger, self._due
+        amounts = self._amounts.setdefault(rate, {})  # MRR -> commission at this rate
+        pays: dict[date, date | None] = {}
         for sid in sorted(set(deal.subscription_ids)):
             sub = self._subscription(deal, sid)
             if sub is None:
@@ -142,23 +151,21 @@ class DealBook:
                     f"{sid}: {sub.currency} vs {currency}",
                 )
                 continue
-            for month in revenue_months(sub, c, end, self.as_of):
-                due = self._due.get(month.start)
+            indexes, starts, mrrs = received_months(sub, c, end, self.as_of)
+            for j, start, mrr in zip(indexes, starts, mrrs, strict=True):
+                due = dues.get(start)
                 if due is None:  # months repeat across deals: compute each payout date once
-                    due = self._due[month.start] = quarter_payout_date(month.start, lag)
-                self.ledger.append(
+                    due = dues[start] = quarter_payout_date(start, lag)
+                if due in pays:  # one pay date per due date and deal
+                    paid_on = pays[due]
+                else:
+                    paid_on = pays[due] = pay_date(due, paperwork, lag)
+                amount = amounts.get(mrr)
+                if amount is None:
+                    amount = amounts[mrr] = commission_amount(mrr, rate)
+                ledger.append(
                     CommissionMonth(
-                        deal.deal_id,
-                        sid,
-                        code,
-                        month.index,
-                        month.start,
-                        month.mrr,
-                        self._amount(month.mrr, rate),
-                        currency,
-                        due,
-                        pay_date(due, paperwork, lag),
-                        state,
+                        deal_id, sid, code, j, start, mrr, amount, currency, due, paid_on, state
                     )
                 )
 
@@ -188,29 +195,22 @@ class DealBook:
             return None
         return sub
 
-    def _amount(self, mrr: Decimal, rate: Decimal) -> Decimal:
-        key = (mrr, rate)
-        amount = self._amounts.get(key)
-        if amount is None:
-            amount = self._amounts[key] = commission_amount(mrr, rate)
-        return amount
-
     def _problem(self, kind: str, record_id: str, code: ProblemCode, detail: str = "") -> None:
         self.problems.append(Problem(kind, record_id, code, detail))
 
 
 def subscription_owners(
-    deals: Iterable[Deal], closes: Mapping[str, tuple[date, Attributed]]
+    deals: Iterable[Deal], closes: Mapping[str, Attributed], closed_at: Mapping[str, date]
 ) -> dict[str, str]:
     """R7.6: each subscription's deal among the qualifying ones listing it: the earliest
     closed, ties broken by the lowest deal id. A month therefore pays once, and a later close
     never takes months from a deal that closed before it."""
     best: dict[str, tuple[tuple[date, tuple[int, int, str]], str]] = {}
     for deal in deals:
-        close = closes.get(deal.deal_id)
-        if close is None or close[1].member is None:
+        found = closes.get(deal.deal_id)
+        if found is None or found.member is None:
             continue
-        rank = (close[0], id_key(deal.deal_id))
+        rank = (closed_at[deal.deal_id], id_key(deal.deal_id))
         for sid in set(deal.subscription_ids):
             held = best.get(sid)
             if held is None or rank < held[0]:

@@ -33,35 +33,39 @@ def normalize_code(code: str | None) -> str | None:
     return key or None
 
 
+# read on every request and close: an Enum member costs a class attribute lookup each time
+_LEFT, _DOWNGRADED = ExitKind.LEFT, ExitKind.DOWNGRADED
+_PROVIDER, _PARTNER = MemberKind.PROVIDER, MemberKind.PARTNER
+# R3: the capacity term of each tier, by its field name in ``CapacityTerms``
+_TIER_TERM = {tier: str(tier.value) for tier in Tier}
+
+
 def has_left_by(member: Member, t: date) -> bool:
     """R9.2: the member's ``left`` record is dated on or before ``t``."""
-    return member.exit is ExitKind.LEFT and member.exit_at is not None and member.exit_at <= t
+    return member.exit is _LEFT and member.exit_at is not None and member.exit_at <= t
 
 
 def is_member_at(member: Member, t: date) -> bool:
     """R2.2.1/R5.1: joined on or before ``t`` and not left by ``t``."""
-    return member.joined_at is not None and member.joined_at <= t and not has_left_by(member, t)
+    joined, left = member.joined_at, member.exit_at
+    if joined is None or joined > t:
+        return False
+    return not (left is not None and left <= t and member.exit is _LEFT)
 
 
 def kind_at(member: Member, t: date) -> MemberKind:
     """R9.2: a member downgraded at x is a provider from x and was a partner before x."""
-    if member.exit is ExitKind.DOWNGRADED and member.exit_at is not None:
-        return MemberKind.PROVIDER if member.exit_at <= t else MemberKind.PARTNER
+    if member.exit is _DOWNGRADED and member.exit_at is not None:
+        return _PROVIDER if member.exit_at <= t else _PARTNER
     return member.kind
 
 
 def capacity_at(member: Member, t: date, terms: CapacityTerms) -> int:
     """R3: how many active registrations the member may hold at ``t``."""
-    if kind_at(member, t) is MemberKind.PROVIDER:
+    if kind_at(member, t) is _PROVIDER:
         return terms.provider
-    by_tier = {
-        Tier.UNTIERED: terms.untiered,
-        Tier.GOLD: terms.gold,
-        Tier.PLATINUM: terms.platinum,
-        Tier.DIAMOND: terms.diamond,
-        Tier.ELITE: terms.elite,
-    }
-    return by_tier[member.tier]
+    limit: int = getattr(terms, _TIER_TERM[member.tier])
+    return limit
 
 
 class MemberDirectory:

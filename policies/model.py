@@ -9,10 +9,11 @@ value can be explained. Nothing here does I/O or reads the clock.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import MISSING, dataclass, field, fields
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
+from typing import TypeVar
 
 __all__ = [
     "Attribution",
@@ -130,6 +131,37 @@ class MonthState(StrEnum):
     FORFEITED = "forfeited"  # received, but paperwork missed its deadline (R8.2)
 
 
+_T = TypeVar("_T")
+
+
+def _slot_init(cls: type[_T]) -> type[_T]:
+    """Give a frozen, slotted dataclass an ``__init__`` that fills each slot through its
+    descriptor.
+
+    The generated ``__init__`` of a frozen dataclass calls ``object.__setattr__`` per field to
+    get past the frozen ``__setattr__``; setting through the slot descriptor makes the same
+    object in about half the time. Used on the types the engine builds once per ledger month,
+    deal or record. Like ``dataclasses`` itself, it compiles the ``__init__`` from source.
+    """
+    params, lines = [], []
+    namespace: dict[str, object] = {}
+    for f in fields(cls):  # type: ignore[arg-type]
+        if not f.init or f.default_factory is not MISSING:
+            raise TypeError(f"{cls.__name__}.{f.name}: only plain fields are supported")
+        namespace[f"_set_{f.name}"] = cls.__dict__[f.name].__set__
+        if f.default is MISSING:
+            params.append(f.name)
+        else:
+            namespace[f"_default_{f.name}"] = f.default
+            params.append(f"{f.name}=_default_{f.name}")
+        lines.append(f"    _set_{f.name}(self, {f.name})\n")
+    exec(f"def __init__(self, {', '.join(params)}):\n{''.join(lines)}", namespace)
+    init = namespace["__init__"]
+    init.__qualname__ = f"{cls.__qualname__}.__init__"  # type: ignore[attr-defined]
+    setattr(cls, "__init__", init)  # noqa: B010 (mypy refuses assigning a method)
+    return cls
+
+
 # ---------------------------------------------------------------------------------------------
 # Inputs
 # ---------------------------------------------------------------------------------------------
@@ -219,6 +251,7 @@ class Deal:
     currency: str | None = None
 
 
+@_slot_init
 @dataclass(frozen=True, slots=True)
 class Decision:
     """A sticky registration decision (R2.3), as recorded in the store or read off the record.
@@ -255,6 +288,7 @@ class Program:
 # ---------------------------------------------------------------------------------------------
 
 
+@_slot_init
 @dataclass(frozen=True, slots=True)
 class Problem:
     """A data problem on one record: reported in the run log and as a reason code, then skipped."""
@@ -265,6 +299,7 @@ class Problem:
     detail: str = ""
 
 
+@_slot_init
 @dataclass(frozen=True, slots=True)
 class RegistrationOutput:
     record_kind: RecordKind
@@ -276,6 +311,7 @@ class RegistrationOutput:
     expires_at: date | None
 
 
+@_slot_init
 @dataclass(frozen=True, slots=True)
 class CommissionMonth:
     """One line of the commission ledger: one revenue month of one subscription of one deal."""
@@ -293,6 +329,7 @@ class CommissionMonth:
     state: MonthState
 
 
+@_slot_init
 @dataclass(frozen=True, slots=True)
 class DealOutput:
     deal_id: str

@@ -153,7 +153,8 @@ def claim_status(
     claim: Claim, as_of: date, terms: ProgramTerms
 ) -> tuple[RegistrationStatus, Reason]:
     """R2.4-R2.8: the status every record of ``claim`` shows at ``as_of`` (R2.9)."""
-    ends = [
+    ended = claim.converted_at is not None or claim.dereg_at is not None
+    ends = [] if not ended and claim.left_at is None else [
         (d, status, reason)
         for d, status, reason in (
             (claim.converted_at, RegistrationStatus.CONVERTED, Reason.NONE),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from config.terms import ProgramTerms
 from policies.claims import Claim, ClaimBook
@@ -47,12 +47,21 @@ class RequestContext(Protocol):
     def lookup_member(self, code: str | None, kind: str, record_id: str) -> Member | None: ...
     def open_claim(self, member: Member, domain: str, t: date) -> Claim: ...
 
-_OUTCOME = {
-    VerdictKind.JOIN: RegistrationStatus.REGISTERED,
-    VerdictKind.REGISTER: RegistrationStatus.REGISTERED,
-    VerdictKind.REJECTED: RegistrationStatus.REJECTED,
-    VerdictKind.UNAVAILABLE: RegistrationStatus.UNAVAILABLE,
-}
+# read per request: module globals, not Enum members (a class attribute lookup each on 3.11)
+# and no dict keyed by a plain Enum (its __hash__ is a Python call)
+_JOIN, _REGISTER, _UNAVAILABLE = VerdictKind.JOIN, VerdictKind.REGISTER, VerdictKind.UNAVAILABLE
+_REGISTERED, _REJECTED = RegistrationStatus.REGISTERED, RegistrationStatus.REJECTED
+_UNAVAILABLE_STATUS = RegistrationStatus.UNAVAILABLE
+
+
+def _outcome(kind: VerdictKind) -> RegistrationStatus:
+    """The decision a verdict records: joined or registered, rejected, unavailable."""
+    if kind is _JOIN or kind is _REGISTER:
+        return _REGISTERED
+    return _UNAVAILABLE_STATUS if kind is _UNAVAILABLE else _REJECTED
+
+
+_KIND_NAME = {kind: str(kind.value) for kind in RecordKind}  # ``.value`` is slow on 3.11
 _HELD = (RegistrationStatus.REGISTERED, RegistrationStatus.REREGISTERED)
 # §0: outcomes that decided nothing (a request not dated yet, or dated after the as_of it was
 # seen at); a stored or read-back one of these is never honoured, the request is decided anew.
@@ -79,8 +88,9 @@ class RequestItem:
         object.__setattr__(self, "key", (self.kind, self.record_id))
 
 
-@dataclass(frozen=True, slots=True)
-class Decided:
+class Decided(NamedTuple):
+    """What deciding one request found (a named tuple: built once per request, read once)."""
+
     verdict: Verdict
     decision: Decision | None
     claim: Claim | None
@@ -102,15 +112,16 @@ def decide_request(sweep: RequestContext, item: RequestItem, t: date) -> Decided
         honoured = _honour(sweep, item, stored, t)
         if honoured is not None:
             return honoured
-    member = sweep.lookup_member(req.requested_by, item.kind.value, item.record_id)
+    member = sweep.lookup_member(req.requested_by, _KIND_NAME[item.kind], item.record_id)
     domain = item.resolution.domain
     verdict = check_request(
         sweep.book, sweep.terms, sweep.facts_of(domain), member, item.resolution, t
     )
     claim: Claim | None = None
-    if verdict.kind is VerdictKind.REGISTER and member is not None and domain is not None:
+    kind = verdict.kind
+    if kind is _REGISTER and member is not None and domain is not None:
         claim = sweep.open_claim(member, domain, t)
-    elif verdict.kind is VerdictKind.JOIN:
+    elif kind is _JOIN:
         claim = verdict.claim
     decision = None
     if req.requested_by is not None and req.requested_by.strip():
@@ -119,7 +130,7 @@ def decide_request(sweep: RequestContext, item: RequestItem, t: date) -> Decided
             item.record_id,
             req.requested_by,
             t,
-            _OUTCOME[verdict.kind],
+            _outcome(kind),
             str(verdict.reason),
             domain,
             claim.member.code if claim is not None else None,

@@ -16,7 +16,7 @@ from datetime import date
 from config.terms import ProgramTerms
 from policies.claims import Claim, ClaimBook
 from policies.dates import add_days
-from policies.deals import Attributed, attribute_at_close, shared_deal_type
+from policies.deals import Attributed, attribute_at_close, shared_deal_type, unattributed
 from policies.domains import CompanyDomains, DomainResolution
 from policies.members import MemberDirectory
 from policies.model import (
@@ -38,6 +38,7 @@ from policies.registration import (
     Verdict,
     VerdictKind,
     check_request,
+    plain_verdict,
     reregister,
 )
 from policies.requests import RequestItem, decide_request
@@ -71,8 +72,11 @@ def _id_ranks(ids: set[str]) -> dict[str, int]:
 # event phases: their order is the R2.1 order of events of one day (see module docstring)
 _REREG, _COMPANY, _CONTACT, _SHARED, _CLOSE = range(5)
 _PHASES = 5
+# read per event: a module global is cheaper to load than an Enum member on 3.11
+_LEFT, _COMPANY_KIND, _REGISTER = ExitKind.LEFT, RecordKind.COMPANY, VerdictKind.REGISTER
+_UNATTRIBUTED = Attribution.UNATTRIBUTED
 _NO_COMPANY = DomainResolution(None, Reason.DEAL_WITHOUT_COMPANY)
-_WITHOUT_COMPANY = Attributed(Attribution.UNATTRIBUTED, Reason.DEAL_WITHOUT_COMPANY)
+_WITHOUT_COMPANY = unattributed(Reason.DEAL_WITHOUT_COMPANY)
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,9 +104,21 @@ class Sweep:
     verdicts: dict[Key, Verdict] = field(default_factory=dict)
     decisions: dict[Key, Decision] = field(default_factory=dict)
     deal_types: dict[str, tuple[DealType, str]] = field(default_factory=dict)
-    closes: dict[str, tuple[date, Attributed]] = field(default_factory=dict)
+    closes: dict[str, Attributed] = field(default_factory=dict)  # R5 outcome of each close
+    closed_at: dict[str, date] = field(default_factory=dict)  # and its date
     registered_members: set[str] = field(default_factory=set)
     problems: list[Problem] = field(default_factory=list)
+    # what deciding a request reads (``RequestContext``), as plain attributes of the hot path
+    terms: ProgramTerms = field(init=False)
+    directory: MemberDirectory = field(init=False)
+    stored_decisions: Mapping[Key, Decision] = field(init=False)
+    _expiry_days: int = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.terms = self.inp.terms
+        self.directory = self.inp.directory
+        self.stored_decisions = self.inp.decisions
+        self._expiry_days = self.inp.terms.registration.expiry_days
 
     def run(self) -> Sweep:
         """Process every event dated on or before ``as_of`` in R2.1 order; returns ``self``."""
@@ -149,7 +165,7 @@ class Sweep:
             req = item.request
             t = req.requested_at
             if t is not None and t <= as_of:
-                phase = _COMPANY if item.kind is RecordKind.COMPANY else _CONTACT
+                phase = _COMPANY if item.kind is _COMPANY_KIND else _CONTACT
                 add(phase, ref, item.record_id, t)
             r = req.reregistration_requested_at
             if r is not None and r <= as_of:
@@ -173,7 +189,10 @@ class Sweep:
 
     def _on_request(self, item: RequestItem, t: date) -> None:
         decided = decide_request(self, item, t)
-        self.verdicts[item.key] = decided.verdict
+        verdict = decided.verdict  # kept for its kind and reason: the claim is held elsewhere
+        if verdict.claim is not None:
+            verdict = plain_verdict(verdict.kind, verdict.reason)
+        self.verdicts[item.key] = verdict
         if decided.decision is not None:
             self.decisions[item.key] = decided.decision
         if decided.claim is not None:
@@ -206,26 +225,12 @@ class Sweep:
 
     def open_claim(self, member: Member, domain: str, t: date) -> Claim:
         """R2.2.8: a new claim expiring ``t + expiry_days``; a member that left ends it (R9.2)."""
-        claim = self.book.open(
-            member, domain, t, add_days(t, self.inp.terms.registration.expiry_days)
-        )
-        if member.exit is ExitKind.LEFT and member.exit_at is not None:
+        claim = self.book.open(member, domain, t, add_days(t, self._expiry_days))
+        if member.exit is _LEFT and member.exit_at is not None:
             claim.left_at = member.exit_at
             self.book.end_changed(claim)
         self.registered_members.add(member.company_id)
         return claim
-
-    @property
-    def terms(self) -> ProgramTerms:
-        return self.inp.terms
-
-    @property
-    def directory(self) -> MemberDirectory:
-        return self.inp.directory
-
-    @property
-    def stored_decisions(self) -> Mapping[Key, Decision]:
-        return self.inp.decisions
 
     def facts_of(self, domain: str | None) -> DomainFacts:
         return self.inp.facts.get(domain, NO_FACTS) if domain is not None else NO_FACTS
@@ -255,18 +260,23 @@ class Sweep:
         verdict = check_request(
             self.book, self.inp.terms, self.facts_of(resolution.domain), sharer, resolution, t
         )
-        if verdict.kind is VerdictKind.REGISTER and sharer is not None and resolution.domain:
+        if verdict.kind is _REGISTER and sharer is not None and resolution.domain:
             self.open_claim(sharer, resolution.domain, t)  # R4.1
         self.deal_types[deal.deal_id] = shared_deal_type(verdict, deal)
 
     def _on_close(self, deal: Deal, c: date) -> None:
         company = self._deal_company(deal)
         if company is None:
-            self.closes[deal.deal_id] = (c, _WITHOUT_COMPANY)
+            self.closes[deal.deal_id], self.closed_at[deal.deal_id] = _WITHOUT_COMPANY, c
             return
         resolution = self._resolve(company)
-        others = [d for d in self.inp.domains.all_of(company) if d != resolution.domain]
         sharer = self.inp.directory.get(deal.shared_by)
+        # the company's other domains only explain a sharer's domain mismatch (R5.6)
+        others = (
+            [d for d in self.inp.domains.all_of(company) if d != resolution.domain]
+            if sharer is not None
+            else []
+        )
         found = attribute_at_close(
             self.book,
             self.facts_of(resolution.domain),
@@ -277,15 +287,15 @@ class Sweep:
             deal.cross_sell_confirmed,
             c,
         )
-        if found.attribution is Attribution.UNATTRIBUTED and resolution.domain is None:
-            found = Attributed(Attribution.UNATTRIBUTED, resolution.reason)
-        if found.attribution is Attribution.UNATTRIBUTED and _override_lacks_reason(deal):
+        if found.attribution is _UNATTRIBUTED and resolution.domain is None:
+            found = unattributed(resolution.reason)
+        if found.attribution is _UNATTRIBUTED and _override_lacks_reason(deal):
             # R5.5: the admin meant an override; say on the deal why it did not take.
-            found = Attributed(Attribution.UNATTRIBUTED, Reason.OVERRIDE_WITHOUT_REASON)
+            found = unattributed(Reason.OVERRIDE_WITHOUT_REASON)
         if found.claim is not None:  # R2.8: the registration converts at c
             found.claim.converted_at = c
             self.book.end_changed(found.claim)
-        self.closes[deal.deal_id] = (c, found)
+        self.closes[deal.deal_id], self.closed_at[deal.deal_id] = found, c
 
     def _override(self, deal: Deal) -> Member | None:
         """R5.5: an override counts only with a non-empty reason and a known member."""

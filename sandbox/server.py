@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Sequence
 from types import TracebackType
+from typing import Any
 
 import httpx
 import uvicorn
@@ -22,6 +23,7 @@ from sandbox.app import create_app
 from sandbox.config import SandboxConfig
 from sandbox.dataset import Dataset
 from sandbox.generator import generate
+from sandbox.portals import PortalsConfig, portals_app
 from sandbox.state import SandboxState
 
 __all__ = ["RunningSandbox", "RunningSubprocess", "load_profile", "run", "serve_in_thread",
@@ -52,14 +54,15 @@ class _Stoppable:
 class RunningSandbox(_Stoppable):
     """A sandbox served by uvicorn in a daemon thread: ``url``, ``state``, ``config``."""
 
-    def __init__(self, config: SandboxConfig, state: SandboxState, timeout_s: float) -> None:
+    def __init__(self, config: SandboxConfig, state: SandboxState, timeout_s: float,
+                 app: Any = None) -> None:
         self.config = config
         self.state = state
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.bind(("127.0.0.1", 0))
         self._sock = sock
         self.url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-        self.app = create_app(config, state)
+        self.app = app if app is not None else create_app(config, state)
         uv_config = uvicorn.Config(self.app, log_config=None,
                                    log_level="warning", lifespan="on", ws="none",
                                    timeout_graceful_shutdown=1)
@@ -152,7 +155,7 @@ def load_profile(profile: str, seed: int) -> Dataset:
 
 
 def run(host: str, port: int, config: SandboxConfig, profile: str = "empty",
-        seed: int = 0) -> None:
+        seed: int = 0, portals: PortalsConfig | None = None) -> None:
     """Load ``profile`` and serve in the foreground until interrupted (the CLI's entry point)."""
     state = SandboxState(portal_id=config.portal_id)
     console = Console(stderr=True)  # a spinner on a terminal, plain lines otherwise
@@ -161,5 +164,9 @@ def run(host: str, port: int, config: SandboxConfig, profile: str = "empty",
         state.bulk_load(load_profile(profile, seed))
     console.print(f"sandbox: profile {profile} (seed {seed}) loaded in "
                   f"{time.perf_counter() - started:.1f} s", highlight=False)
-    uvicorn.run(create_app(config, state), host=host, port=port, log_level="info",
-                lifespan="on")
+    app: Any = create_app(config, state)
+    if portals is not None and portals.count > 0:
+        app = portals_app(config, state, portals)
+        console.print(f"sandbox: {portals.count} member portals, hub ids "
+                      f"{min(app.members)}..{max(app.members)}", highlight=False)
+    uvicorn.run(app, host=host, port=port, log_level="info", lifespan="on")

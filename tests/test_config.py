@@ -176,3 +176,12 @@ def test_unknown_variables_skip_settings_and_known_extras() -> None:
                "PARTNER_SYNC_TEST_PG_DSN": "d", "PATH": "/bin", "PARTNER_SYNC_STORE_URL": "x"}
     assert unknown_variables(environ) == [
         "PARTNER_SYNC_STORE_URL: unknown setting; did you mean PARTNER_SYNC_STORE__URL?"]
+
+
+def test_the_ci_switches_of_the_test_suite_are_no_unknown_settings() -> None:
+    # .ci/run exports PARTNER_SYNC_REQUIRE_BROWSER; every command refused to start under it
+    from config.settings import unknown_variables
+
+    environ = {"PARTNER_SYNC_REQUIRE_BROWSER": "1",
+               "PARTNER_SYNC_TEST_PG_DSN": "postgresql+psycopg://postgres@127.0.0.1/test"}
+    assert unknown_variables(environ) == []

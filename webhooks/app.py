@@ -11,7 +11,7 @@ the writer last, after the server has stopped taking requests and committed what
 from __future__ import annotations
 
 import math
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
@@ -24,6 +24,7 @@ from config.settings import Settings
 from sync.clock import Clock, SystemClock
 from sync.logs import secret_values
 from sync.ports import SyncRunner
+from sync.store import InboxEvent as QueuedEvent
 from sync.store import Store
 from webhooks.admin import AdminApi
 from webhooks.background import SchedulerHandle, WorkerHandle
@@ -55,6 +56,13 @@ class ServeParts:
     scheduler: SchedulerHandle | None = None
     commit_window_s: float = 0.001
     triage: Triage | None = None
+    # Member portals: routes added to the app (OAuth install) and where committed webhook events
+    # go instead of the inbox alone (routing by portalId); None keeps the inbox.
+    extra_routes: list[Route] = field(default_factory=list)
+    route_events: Callable[[Sequence[QueuedEvent]], int] | None = None
+    # More background parts (the member-portal worker): started after, stopped before the rest.
+    on_start: list[Callable[[], None]] = field(default_factory=list)
+    on_stop: list[Callable[[], None]] = field(default_factory=list)
 
 
 def _stale_after_s(parts: ServeParts) -> float:
@@ -72,9 +80,8 @@ def _writer(parts: ServeParts) -> GroupCommitWriter:
         if new and loop is not None:
             loop.wake()
 
-    return GroupCommitWriter(
-        parts.store.inbox_insert, window_s=parts.commit_window_s, on_commit=on_commit
-    )
+    insert = parts.route_events or parts.store.inbox_insert
+    return GroupCommitWriter(insert, window_s=parts.commit_window_s, on_commit=on_commit)
 
 
 def create_app(parts: ServeParts) -> Starlette:
@@ -122,9 +129,13 @@ def create_app(parts: ServeParts) -> Starlette:
             parts.worker_loop.start()
         if parts.scheduler is not None:
             parts.scheduler.start()
+        for start in parts.on_start:
+            start()
         try:
             yield
         finally:
+            for stop in parts.on_stop:
+                stop()
             if parts.scheduler is not None:
                 parts.scheduler.stop()
             if parts.worker_loop is not None:
@@ -141,6 +152,7 @@ def create_app(parts: ServeParts) -> Starlette:
         Route("/docs", docs, methods=["GET"]),
         Mount("/console", routes=console.routes()),
         Route("/", home, methods=["GET"]),
+        *parts.extra_routes,
     ]
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.writer = writer

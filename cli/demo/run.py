@@ -23,6 +23,7 @@ from rich.console import Console
 
 from cli.demo.events import DemoError, Waiter, play_live_events, settle
 from cli.demo.pick import ACTIVE_STATUSES
+from cli.demo.portals import play_member_portals, portal_notes
 from cli.demo.summary import build_summary, output_changes, output_snapshot
 from cli.demo.world import ANCHOR, DemoWorld
 from config.contract import CrmContract
@@ -33,7 +34,7 @@ from sync.store import Store
 
 __all__ = ["STEPS", "DemoError", "Steps", "run_demo", "time_targets", "token_configured"]
 
-STEPS = 8
+STEPS = 9
 TOKEN_ENV = "PARTNER_SYNC_HUBSPOT__ACCESS_TOKEN"
 
 
@@ -152,6 +153,14 @@ def run_demo(
         for event in events:
             steps.note(f"{event.kind} on {event.object_type}/{event.object_id}: written back "
                        f"{event.latency_s:.2f} s after the edit")
+        with steps.step("Member portals: two members connect through OAuth; a request comes "
+                        "back decided"):
+            portals = play_member_portals(runtime.settings, store, sandbox, world.serve_url,
+                                          ANCHOR, waiter)
+            settle(sandbox, store, waiter)
+        result["member_portals"] = portals
+        for line in portal_notes(portals):
+            steps.note(line)
         moves: list[dict[str, Any]] = []
         with steps.step("Time moves: re-evaluating past an expiry and a payout date"):
             for day, why in time_targets(store, c, ANCHOR):

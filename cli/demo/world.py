@@ -23,6 +23,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from cryptography.fernet import Fernet
 from pydantic import SecretStr
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
 
@@ -31,7 +32,9 @@ from cli.serve import ServerThread, build_parts
 from config.settings import Settings
 from sandbox.config import RateLimitConfig, SandboxConfig, WebhookConfig
 from sandbox.generator import DEFAULT_TODAY, DIRECT_SALES_OWNER_IDS, generate
-from sandbox.server import RunningSandbox, free_port, serve_in_thread
+from sandbox.oauth import OAuthConfig
+from sandbox.portals import PortalsConfig, serve_portals_in_thread
+from sandbox.server import RunningSandbox, free_port
 from sandbox.state import SandboxState
 from sync.clock import Clock, SystemClock
 
@@ -41,6 +44,7 @@ ANCHOR = DEFAULT_TODAY  # the generator's "today": the demo's as_of
 RATE_LIMIT_PER_10S = 190
 WEBHOOK_PATH = "/webhooks/hubspot"
 SANDBOX_TOKEN = "sandbox-token"
+MEMBER_PORTALS = 2
 
 
 class ShiftedClock:
@@ -121,7 +125,9 @@ class DemoWorld:
             webhooks=WebhookConfig(url=self.serve_url + WEBHOOK_PATH,
                                    client_secret=self.webhook_secret, batch_window_s=0.02),
         )
-        sandbox = serve_in_thread(config, state)
+        portals = PortalsConfig(count=MEMBER_PORTALS, seed=self.seed, oauth=OAuthConfig(
+            client_secret=self.webhook_secret))  # one public app: its secret signs webhooks
+        sandbox: RunningSandbox = serve_portals_in_thread(config, state, portals)
         self._stack.callback(sandbox.stop)
         self.sandbox = sandbox
         return sandbox
@@ -142,6 +148,13 @@ class DemoWorld:
             "scheduler": {"enabled": True},
             "terms_file": terms,
             "log_level": "WARNING",
+            "portals": {"client_id": OAuthConfig().client_id,
+                        "client_secret": SecretStr(self.webhook_secret),
+                        "redirect_url": self.serve_url + "/oauth/callback",
+                        "install_url": self.serve_url + "/oauth/install",
+                        "authorize_url": self.sandbox.url + "/oauth/authorize",
+                        "token_key": SecretStr(Fernet.generate_key().decode()),
+                        "program_portal_id": self.sandbox.config.portal_id},
         }
         return DemoSettings(**values)
 

@@ -17,6 +17,7 @@ refused or dropped connections) propagate as ``httpx.TransportError``, as urllib
 
 from __future__ import annotations
 
+import functools
 import importlib
 import io
 import re
@@ -209,6 +210,7 @@ class SdkTransport:
         return getattr(package, api_name)(api_client=api_client)
 
 
+@functools.cache  # reading package metadata costs ~3 ms; a gateway per portal asks 8 times
 def _sdk_version() -> str:
     try:
         return metadata.version("hubspot-api-client")

@@ -27,9 +27,12 @@ __all__ = [
     "inbox",
     "ledger",
     "locks",
+    "member_portals",
     "metadata",
     "mirror",
     "outputs",
+    "portal_jobs",
+    "portal_links",
     "run_problems",
     "runs",
 ]
@@ -177,4 +180,53 @@ locks = Table(
     Column("lease_until", UtcDateTime(), nullable=False),
     # the fencing token: grows each time a new owner takes the lock
     Column("token", BigInteger(), nullable=False, server_default="0"),
+)
+
+# Member portals: one row per connected HubSpot portal (tokens encrypted at rest).
+member_portals = Table(
+    "member_portals",
+    metadata,
+    Column("hub_id", BigInteger(), primary_key=True, autoincrement=False),
+    Column("member_code", String(128), nullable=False, unique=True),
+    Column("status", String(16), nullable=False),
+    Column("scopes", Text(), nullable=False),
+    Column("refresh_token", Text(), nullable=False),
+    Column("access_token", Text(), nullable=True),
+    Column("access_expires_at", UtcDateTime(), nullable=True),
+    Column("connected_at", UtcDateTime(), nullable=False),
+    Column("disconnected_at", UtcDateTime(), nullable=True),
+    Column("last_sync_at", UtcDateTime(), nullable=True),
+    Column("last_error", Text(), nullable=True),
+    Column("calls_used", BigInteger(), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
+)
+
+# Member-portal work: pending -> claimed -> done | pending (retry with backoff) | failed.
+portal_jobs = Table(
+    "portal_jobs",
+    metadata,
+    Column("job_id", _BigId, primary_key=True, autoincrement=True),
+    Column("hub_id", BigInteger(), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer(), nullable=False),
+    Column("next_attempt_at", UtcDateTime(), nullable=False),
+    Column("claimed_by", String(128), nullable=True),
+    Column("lease_until", UtcDateTime(), nullable=True),
+    Column("last_error", Text(), nullable=True),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("finished_at", UtcDateTime(), nullable=True),
+    Index("ix_portal_jobs_status_next", "status", "next_attempt_at"),
+    Index("ix_portal_jobs_hub", "hub_id"),
+)
+
+# Which program-portal company carries a member-portal company's request.
+portal_links = Table(
+    "portal_links",
+    metadata,
+    Column("hub_id", BigInteger(), primary_key=True, autoincrement=False),
+    Column("member_company_id", String(64), primary_key=True),
+    Column("domain", String(255), nullable=False),
+    Column("program_company_id", String(64), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
 )

@@ -17,7 +17,7 @@ import pytest
 from typer.testing import CliRunner
 
 from cli.demo.events import DEMO_MRR, DemoError, Waiter
-from cli.demo.run import Steps, run_demo
+from cli.demo.run import STEPS, Steps, run_demo
 from cli.demo.world import DemoWorld
 from cli.main import app
 from config.contract import CrmContract
@@ -68,15 +68,16 @@ def test_leaves_no_thread_server_or_temporary_file(demo_run: DemoRun) -> None:
     for url in (started["sandbox_url"], started["serve_url"]):
         with pytest.raises(httpx.TransportError):
             httpx.get(url + "/healthz", timeout=1.0)
-    assert "[8/8] Stopping serve" in demo_run.stderr
+    assert f"[{STEPS}/{STEPS}] Stopping serve" in demo_run.stderr
 
 
 def test_summary_counts_match_the_generated_program(demo_run: DemoRun) -> None:
     expected = describe(generate("S", 1))
     summary = demo_run.result["summary"]
     by_status = summary["registrations_by_status"]
-    # every request of the data plus the live one has a status, and S exercises these
-    assert sum(by_status.values()) == expected["registration_requests"] + 1
+    # every request of the data, the live one and the member portal's have a status, and S
+    # exercises these
+    assert sum(by_status.values()) == expected["registration_requests"] + 2
     for status in ("registered", "expiring_soon", "expired", "converted", "rejected",
                    "unavailable"):
         assert by_status.get(status, 0) > 0, status
@@ -87,6 +88,19 @@ def test_summary_counts_match_the_generated_program(demo_run: DemoRun) -> None:
     assert full["status"] == "ok"
     assert full["records_read"]["deals"] == expected["deals"]
     assert full["decided"]["members"] == expected["members"]
+
+
+def test_member_portals_connect_show_a_commission_and_a_decided_request(
+        demo_run: DemoRun) -> None:
+    portals = demo_run.result["member_portals"]
+    assert len(portals["portals"]) == 2
+    commission = portals["commission_in_member_portal"]
+    assert commission is not None
+    assert Decimal(commission["earned"]) > 0
+    request = portals["member_request"]
+    assert request["status"] == "registered"
+    expires = DEFAULT_TODAY + timedelta(days=TERMS.registration.expiry_days)
+    assert request["expires_at"] == expires.isoformat()
 
 
 def test_live_registration_request_is_registered_for_180_days(demo_run: DemoRun) -> None:

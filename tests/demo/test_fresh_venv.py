@@ -21,6 +21,8 @@ from pathlib import Path
 
 import pytest
 
+from cli.demo.run import STEPS
+
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -93,7 +95,7 @@ def test_readme_demo_command_in_a_fresh_venv(venv: Path, repo: Path, tmp_path: P
     assert len(result["time_moves"]) == 2
     assert summary["payout_calendar"]
     assert summary["runs"]["failed"] == 0
-    assert "[8/8] Stopping serve" in done.stderr
+    assert f"[{STEPS}/{STEPS}] Stopping serve" in done.stderr
     assert not Path(result["started"]["workdir"]).exists()
 
 

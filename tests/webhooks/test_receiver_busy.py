@@ -34,7 +34,7 @@ ANSWER_WITHIN_S = 1.0
 
 
 def _busy_marker(settings: Settings) -> Path:
-    return Path(settings.store.url.removeprefix("sqlite:///")).with_name("worker-busy")
+    return Path(settings.store.url.get_secret_value().removeprefix("sqlite:///")).with_name("worker-busy")
 
 
 class StuckEngine:
@@ -94,7 +94,7 @@ def test_a_signed_batch_is_answered_while_the_worker_is_stuck(settings: Settings
 
             assert answer.status_code == 204
             assert elapsed < ANSWER_WITHIN_S
-            rows = inbox_rows(settings.store.url)
+            rows = inbox_rows(settings.store.url.get_secret_value())
             assert len(rows) == 101
             assert rows[0]["status"] == "claimed"  # still inside the stuck sync
     finally:

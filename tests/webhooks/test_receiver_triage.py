@@ -35,7 +35,8 @@ async def test_echoes_and_unread_properties_and_types_are_settled_on_arrival(
         answer = await client.post("/webhooks/hubspot", content=body, headers=headers)
     assert answer.status_code == 204
 
-    status = {row["object_id"]: row["status"] for row in inbox_rows(settings.store.url)}
+    rows = inbox_rows(settings.store.url.get_secret_value())
+    status = {row["object_id"]: row["status"] for row in rows}
     assert status == {"1": "pending", "2": "pending", "3": "done", "4": "done", "5": "done",
                       "6": "done", "7": "pending"}
     assert metrics.registry.get_sample_value("partner_sync_inbox_events_settled_total") == 4
@@ -55,4 +56,4 @@ async def test_without_triage_every_event_waits_for_the_worker(
     async with serve_app(create_app(ServeParts(settings, store, engine, clock=clock))) as client:
         assert (await client.post("/webhooks/hubspot", content=body, headers=headers)
                 ).status_code == 204
-    assert [r["status"] for r in inbox_rows(settings.store.url)] == ["pending"]
+    assert [r["status"] for r in inbox_rows(settings.store.url.get_secret_value())] == ["pending"]

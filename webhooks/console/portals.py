@@ -1,8 +1,7 @@
 """The member portals the console lists.
 
-``member_portals`` is the one place the console asks for them: until member portals can be
-connected there are none, and the page says so. When the store learns them, this function
-returns ``sync.portals.list_portals(store)`` mapped to ``PortalRow`` and nothing else changes.
+``member_portals`` is the one place the console asks for them: ``sync.portals.list_portals``
+mapped to ``PortalRow`` (none connected: the page says so).
 """
 
 from __future__ import annotations
@@ -10,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from sync.portals import list_portals
 from sync.store import Store
 
 __all__ = ["PortalRow", "member_portals"]
@@ -24,6 +24,6 @@ class PortalRow:
 
 
 def member_portals(store: Store) -> list[PortalRow]:
-    """Every member portal with its connection status and last sync (none connected yet)."""
-    del store  # read once member portals exist
-    return []
+    """Every member portal with its connection status and last sync."""
+    return [PortalRow(p.member_code, p.hub_id, p.status, p.last_sync_at)
+            for p in list_portals(store)]

@@ -1,0 +1,86 @@
+"""Connect a member portal through the real OAuth flow, then out: its own data, nothing else."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sync.portals import list_portals
+from sync.portals.contract import MemberContract
+from sync.portals.portal_sync import init_member_portal
+from tests.engine.seed import C
+from tests.portals.rig import ALPHA_HUB, BETA_HUB, portal_rig
+
+
+def test_connect_stores_sealed_tokens_and_first_sync_writes_the_members_view(
+        tmp_path: Path) -> None:
+    with portal_rig(tmp_path) as rig:
+        rig.set_company(ALPHA_HUB, "www.shop-a.com")  # the member's own spelling of the domain
+        answer = rig.connect("ALPHA", ALPHA_HUB)
+        assert answer.status_code == 200, answer.text
+        [portal] = list_portals(rig.runtime.store)
+        assert (portal.hub_id, portal.member_code, portal.status) == (ALPHA_HUB, "ALPHA",
+                                                                      "connected")
+        row = rig.parts.repo.get(ALPHA_HUB)
+        assert row is not None
+        assert row.refresh_token.startswith("gAAAA")  # Fernet, never the token itself
+        outcomes = rig.parts.worker.drain()
+        assert [o.status for o in outcomes] == ["done"]
+        companies = rig.companies(ALPHA_HUB)
+        assert "shop-a.com" not in companies  # found under its www. spelling, not created
+        shop = companies["www.shop-a.com"]
+        assert shop[C.registration_status] == "converted"
+        assert shop[C.commission_plan] == "provider_12"
+        assert shop[C.commission_earned] not in (None, "", "0", "0.00")
+        assert "beta-owned.com" not in companies
+        assert "free-prospect.com" not in companies
+        assert not any(v == "BETA" for c in companies.values() for v in c.values())
+        assert rig.companies(BETA_HUB)["client0-of-7000002.example.com"].get(
+            C.registration_status) is None
+        [summary] = list_portals(rig.runtime.store)
+        assert summary.last_sync_at is not None
+        assert summary.calls_used > 0
+
+
+def test_a_resync_without_changes_writes_nothing(tmp_path: Path) -> None:
+    with portal_rig(tmp_path) as rig:
+        rig.connect("ALPHA", ALPHA_HUB)
+        rig.parts.worker.drain()
+        before = rig.member_state(ALPHA_HUB).version
+        rig.parts.repo.enqueue([ALPHA_HUB], "inbound")
+        [again] = rig.parts.worker.drain()
+        assert again.report is not None
+        assert (again.report.updated, again.report.created, again.report.carried) == (0, 0, 0)
+        assert rig.member_state(ALPHA_HUB).version == before
+
+
+def test_an_out_job_after_a_program_run_that_changed_nothing_makes_no_call(
+        tmp_path: Path) -> None:
+    with portal_rig(tmp_path) as rig:
+        rig.connect("ALPHA", ALPHA_HUB)
+        rig.parts.worker.drain()
+        rig.runtime.engine.reevaluate(trigger="test")  # a program run: out jobs are queued
+        assert rig.parts.worker.watch_program() == 1
+        [out] = rig.parts.worker.drain()
+        assert out.report is not None
+        assert out.report.skipped
+        assert out.report.calls == 0
+        rig.set_company(ALPHA_HUB, "shop-a.com", **{C.registration_status: "expired"})
+        rig.parts.repo.enqueue([ALPHA_HUB], "inbound")  # a member's edit: put right
+        [fixed] = rig.parts.worker.drain()
+        assert fixed.report is not None
+        assert fixed.report.updated == 1
+        assert rig.companies(ALPHA_HUB)["shop-a.com"][C.registration_status] == "converted"
+
+
+def test_member_portal_properties_come_in_one_batch_and_again_change_nothing(
+        tmp_path: Path) -> None:
+    with portal_rig(tmp_path) as rig:
+        rig.connect("ALPHA", ALPHA_HUB)
+        rig.parts.worker.drain()
+        props = rig.member_state(ALPHA_HUB).types["companies"].props
+        member = MemberContract(rig.settings.contract())
+        assert {s.name for s in member.property_specs()} <= set(props)
+        assert props[C.commission_plan].group_name == "partner_program"
+        gateway = rig.parts.sessions.gateway(ALPHA_HUB)
+        assert init_member_portal(gateway, member) == []  # all exist: no problem, nothing new
+        assert gateway.metrics.snapshot()["totals"]["calls"] == 2
