@@ -162,10 +162,11 @@ def declared(method: str, path: str, status: int) -> list[Declared]:
     generic: Declared | None = None
     for name, spelled in _specs_for(path):
         spec = load(name)
-        for template, item in spec["paths"].items():
-            operation = item.get(method.lower())
-            if operation is None or not _template_regex(template).match(spelled):
-                continue
+        matching = [t for t, item in spec["paths"].items()
+                    if method.lower() in item and _template_regex(t).match(spelled)]
+        # A literal segment beats a parameter (``.../groups`` is not a ``{propertyName}``).
+        for template in sorted(matching, key=lambda t: t.count("{"))[:1]:
+            operation = spec["paths"][template][method.lower()]
             responses = operation["responses"]
             key = str(status) if str(status) in responses else "default"
             if name == GENERIC_FALLBACK and key == "default" and status < 400 and generic:

@@ -10,14 +10,17 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import partial
 
 import httpx
 import orjson
 import pytest
 from pydantic import SecretStr
 
+import cli.doctor_portal as doctor_portal_module
 import sync.gateway.gateway as gateway_module
 import sync.gateway.schema as schema_module
+import sync.portals.member_ops as member_ops_module
 from config.settings import HubSpotSettings
 from sandbox.config import FaultRule
 from sandbox.dataset import Dataset, SeedAssociation, SeedProperty, SeedRecord
@@ -32,7 +35,8 @@ pytestmark = pytest.mark.skipif(
     reason=f"HubSpot's OpenAPI specs are not at {openapi_specs.SPEC_DIR} (the folder "
            "shared/research/hubspot-openapi/ beside the repository)")
 
-PRODUCT_MODULES = (gateway_module, schema_module)
+# Every module that names a HubSpot endpoint it calls (``"METHOD /path"`` constants).
+PRODUCT_MODULES = (gateway_module, schema_module, member_ops_module, doctor_portal_module)
 _ENDPOINT = re.compile(r"^(GET|POST|PUT|PATCH|DELETE) /")
 
 
@@ -138,6 +142,10 @@ def _exercise(gw: Gateway) -> None:
     gw.update_property("companies", "partner_code", {"label": "Partner code"})
     _refused(lambda: gw.update_property("companies", "no_such_property", {"label": "X"}))
     gw.portal_id()
+    gw.call(doctor_portal_module.GROUPS, partial(gw.properties_groups.get_all, "companies",
+                                                 _preload_content=False))
+    member_ops_module.create_companies(gw, [{"name": "Made", "domain": "made.example.com"}])
+    _refused(lambda: member_ops_module.create_companies(gw, [{"no_such_property": "x"}]))
     _refused(lambda: gw.create_property("companies", {**definition, "name": "x", "type": "?"}))
     gw.get_owners()
     gw.create_association("deals", "21", "companies", "1", 5)
