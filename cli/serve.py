@@ -75,7 +75,8 @@ def build_parts(
 ) -> ServeParts:
     """The app's parts. ``scheduler`` defaults to ``settings.scheduler.enabled``.
 
-    With ``worker_process`` the worker and the scheduler run in a supervised child process
+    With ``worker_process`` the worker, the scheduler and the member-portal job worker run in
+    a supervised child process
     built by ``worker_factory`` from the runtime's settings (``clock`` then only serves the
     receiver: the child reads the system clock). ``receiver_store`` (default: the runtime's)
     is the store the app queues, reports health and answers the admin API with. ``triage``:
