@@ -8,7 +8,8 @@ finishes; unfinished claims are re-claimed after their lease by the next process
 writer, and finally the store and HTTP client close. ``ServerThread`` runs the same server on a
 background thread for tests and benchmarks.
 
-``serve`` runs the inbox worker and the scheduler in a supervised process of their own
+``serve`` runs the inbox worker, the scheduler and the member-portal job worker in a supervised
+process of their own
 (``cli.worker_process``) so that syncs never hold the GIL while webhook requests wait;
 ``build_parts(..., worker_process=True)`` does the same for tests. The server stack is uvicorn
 with uvloop and httptools when they are installed (``uvicorn[standard]``), else asyncio and h11.
@@ -74,7 +75,8 @@ def build_parts(
 ) -> ServeParts:
     """The app's parts. ``scheduler`` defaults to ``settings.scheduler.enabled``.
 
-    With ``worker_process`` the worker and the scheduler run in a supervised child process
+    With ``worker_process`` the worker, the scheduler and the member-portal job worker run in
+    a supervised child process
     built by ``worker_factory`` from the runtime's settings (``clock`` then only serves the
     receiver: the child reads the system clock). ``receiver_store`` (default: the runtime's)
     is the store the app queues, reports health and answers the admin API with. ``triage``:
@@ -92,7 +94,8 @@ def build_parts(
         parts.triage = Triage.of(settings.contract(), output_properties(settings),
                                  settings.webhooks.app_id)
     if portals_enabled(settings):  # OAuth routes, routing by portalId, the portal job worker
-        add_portals(parts, runtime, clock=clock, worker=worker)
+        # With a worker process the portal job worker runs there (cli.worker_child), not here.
+        add_portals(parts, runtime, clock=clock, worker=worker and not worker_process)
     if worker and worker_process:
         supervisor = WorkerSupervisor(
             settings, scheduler=scheduler_on, retry=retry, on_pass=metrics.observe_pass,

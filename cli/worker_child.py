@@ -1,8 +1,9 @@
 """The worker process's side: what it builds, how it runs, what it reports to serve.
 
 ``child_main`` is the process's entry point (``cli.worker_process.WorkerSupervisor`` starts it
-with ``spawn``); ``build_worker`` builds the real parts from the settings, tests pass factories
-of their own. Reports are small picklable values: ``PassResult``, ``RunNote``, and tuples
+with ``spawn``); ``build_worker`` builds the real parts from the settings (the inbox worker, the
+scheduler and, when member portals are configured, the member-portal job worker), tests pass
+factories of their own. Reports are small picklable values: ``PassResult``, ``RunNote``, and tuples
 ``("jobs", next fire times)`` and ``("gateway", pid, counters)`` every ``STATE_EVERY_S``.
 """
 
@@ -19,11 +20,13 @@ from typing import Any, Protocol
 
 from cli.worker_gateway import copy_stats
 from config.settings import Settings
+from sync.clock import Clock
 from sync.gateway import GatewayMetrics
 from sync.ports import FailedWrite, RunSummary
 from webhooks.worker import RedeliveryPolicy
 
-__all__ = ["ChildParts", "Report", "RunNote", "WorkerFactory", "build_worker", "child_main"]
+__all__ = ["ChildParts", "Report", "RunNote", "WorkerFactory", "build_worker",
+           "build_worker_parts", "child_main"]
 
 STATE_EVERY_S = 2.0
 
@@ -62,6 +65,11 @@ class _Loop(Protocol):
     def wake(self) -> None: ...
 
 
+class _Service(Protocol):
+    def start(self) -> None: ...
+    def stop(self) -> None: ...
+
+
 class _Scheduler(Protocol):
     def start(self) -> None: ...
     def stop(self) -> None: ...
@@ -76,6 +84,9 @@ class ChildParts:
     scheduler: _Scheduler | None
     close: Callable[[], None]
     gateway: GatewayMetrics | None = None  # its HubSpot call counters, reported to the parent
+    # More workers with the loop's life (the member-portal job worker): started after the loop,
+    # stopped before it.
+    services: Sequence[_Service] = ()
 
 
 class WorkerFactory(Protocol):
@@ -87,7 +98,16 @@ class WorkerFactory(Protocol):
 
 def build_worker(settings: Settings, scheduler: bool, retry: RedeliveryPolicy | None,
                  report: Report) -> ChildParts:
-    """The real parts: a runtime of its own, the inbox worker loop and the scheduler."""
+    """The real parts: a runtime of its own, the inbox worker loop, the scheduler and the
+    member-portal job worker (when the public app is configured)."""
+    return build_worker_parts(settings, scheduler, retry, report)
+
+
+def build_worker_parts(settings: Settings, scheduler: bool, retry: RedeliveryPolicy | None,
+                       report: Report, *, program_clock: Clock | None = None) -> ChildParts:
+    """``build_worker`` whose program runtime reads ``program_clock`` (default: the system
+    clock); tokens, leases and jobs keep the system clock."""
+    from cli.portals_wiring import build_portal_parts, portals_enabled
     from cli.runtime import build_runtime
     from cli.serve import output_properties, worker_id
     from sync.clock import SystemClock
@@ -95,7 +115,7 @@ def build_worker(settings: Settings, scheduler: bool, retry: RedeliveryPolicy | 
     from webhooks.loop import WorkerLoop
     from webhooks.worker import InboxWorker
 
-    runtime = build_runtime(settings)
+    runtime = build_runtime(settings, clock=program_clock)
     clock = SystemClock()
 
     def observe_run(run: RunSummary) -> None:
@@ -112,7 +132,15 @@ def build_worker(settings: Settings, scheduler: bool, retry: RedeliveryPolicy | 
         tick = purge_tick(runtime.store.inbox_purge, clock, loop.wake)
         jobs = SyncScheduler(job_specs(settings.scheduler, runtime.engine, inbox_tick=tick,
                                        observe_run=observe_run))
-    return ChildParts(loop, jobs, runtime.close, runtime.gateway.metrics)
+    if not portals_enabled(settings):
+        return ChildParts(loop, jobs, runtime.close, runtime.gateway.metrics)
+    portals = build_portal_parts(runtime, clock=clock)
+
+    def close() -> None:
+        portals.close()
+        runtime.close()
+
+    return ChildParts(loop, jobs, close, runtime.gateway.metrics, services=(portals.worker,))
 
 
 def child_main(factory: WorkerFactory, settings: Settings, scheduler: bool,
@@ -131,6 +159,8 @@ def child_main(factory: WorkerFactory, settings: Settings, scheduler: bool,
     configure_logging(settings)
     parts = factory(settings, scheduler, retry, reports.put)
     parts.loop.start()
+    for service in parts.services:
+        service.start()
     if parts.scheduler is not None:
         parts.scheduler.start()
     last_state = 0.0
@@ -145,6 +175,8 @@ def child_main(factory: WorkerFactory, settings: Settings, scheduler: bool,
     finally:
         if parts.scheduler is not None:
             parts.scheduler.stop()
+        for service in parts.services:
+            service.stop()
         parts.loop.stop()
         _report_state(parts, reports)
         parts.close()

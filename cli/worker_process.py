@@ -1,4 +1,5 @@
-"""The inbox worker and the scheduler in a process of their own, started and supervised by serve.
+"""The inbox worker, the scheduler and the member-portal job worker in a process of their own,
+started and supervised by serve.
 
 Syncs are CPU work in Python (the rules evaluate the whole mirror); on the receiver's threads
 they would hold the GIL while webhook requests wait. So ``serve`` runs them in a child process

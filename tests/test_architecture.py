@@ -292,3 +292,76 @@ def test_each_layer_imports_nothing_above_it(package: str) -> None:
         if (bad := imported_packages(path.read_text(encoding="utf-8")) & set(LAYER_BANS[package]))
     }
     assert offenders == {}
+
+
+# ---------------------------------------------------------------------------------------------
+# The store's private attributes stay inside sync/store
+# ---------------------------------------------------------------------------------------------
+
+STORE_PACKAGE = ROOT / "sync" / "store"
+CODE_DIRS = ("bench", "cli", "config", "mappers", "policies", "sandbox", "sync", "tests",
+             "webhooks")
+
+
+def _store_name(node: ast.expr) -> str | None:
+    """A store's name: ``store``, ``self._store``, ``runtime.store``, ``receiver_store``."""
+    name = node.id if isinstance(node, ast.Name) else (
+        node.attr if isinstance(node, ast.Attribute) else None)
+    return name if name is not None and name.lower().endswith("store") else None
+
+
+def _private(attr: str) -> bool:
+    return attr.startswith("_") and not attr.endswith("__")
+
+
+def private_store_access(source: str) -> list[str]:
+    """Reads of a store's private attributes (``store._write``, ``getattr(store, "_read")``)."""
+    found: list[str] = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Attribute) and _private(node.attr):
+            owner = _store_name(node.value)
+            if owner is not None:
+                found.append(f"{node.lineno}: {owner}.{node.attr}")
+        elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+              and node.func.id in ("getattr", "setattr", "hasattr") and len(node.args) >= 2
+              and isinstance(node.args[1], ast.Constant) and isinstance(node.args[1].value, str)
+              and _private(node.args[1].value)
+              and (owner := _store_name(node.args[0])) is not None):
+            found.append(f"{node.lineno}: {node.func.id}({owner}, {node.args[1].value!r})")
+    return found
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "def f(store):\n    with store._write() as conn:\n        pass\n",
+        "class R:\n    def f(self):\n        return self._store._read()\n",
+        "clock = runtime.store._clock\n",
+        "receiver_store._engine.dispose()\n",
+        "engine = getattr(store, '_engine')\n",
+    ],
+)
+def test_private_store_checker_flags_private_access(source: str) -> None:
+    assert private_store_access(source)
+
+
+def test_private_store_checker_accepts_public_calls() -> None:
+    source = (
+        "class R:\n"
+        "    def __init__(self, store):\n"
+        "        self._store = store\n"
+        "    def f(self):\n"
+        "        return self._store.portal(1), self._store.__class__, store_of(self._x)\n"
+    )
+    assert private_store_access(source) == []
+
+
+def test_no_module_outside_the_store_touches_its_private_attributes() -> None:
+    offenders = {
+        str(path.relative_to(ROOT)): bad
+        for top in CODE_DIRS
+        for path in _modules(top)
+        if not path.is_relative_to(STORE_PACKAGE)
+        and (bad := private_store_access(path.read_text(encoding="utf-8")))
+    }
+    assert offenders == {}

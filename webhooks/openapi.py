@@ -1,6 +1,6 @@
 """The OpenAPI 3.1 document of the serve process (``/openapi.json``) and its docs page (``/docs``).
 
-Hand-written: six routes do not justify a framework, and a test checks every route of the app
+Hand-written: a few routes do not justify a framework, and a test checks every route of the app
 appears here. The docs page (``/docs``) is generated from this document as plain HTML: every
 operation with its parameters, request body schema and answers, and it loads nothing from
 anywhere, so it works offline.
@@ -42,6 +42,21 @@ _RESYNC = {
     },
 }
 _ERROR = {"type": "object", "properties": {"error": {"type": "string"}}}
+_PORTAL = {
+    "type": "object",
+    "required": ["member", "hub_id", "status", "connected_at", "last_sync_at", "calls_used",
+                 "last_error"],
+    "properties": {
+        "member": {"type": "string", "description": "the member's partner code"},
+        "hub_id": {"type": "integer", "description": "the member portal's HubSpot hub id"},
+        "status": {"enum": ["connected", "disconnected"]},
+        "connected_at": {"type": "string", "format": "date-time"},
+        "last_sync_at": {"type": ["string", "null"], "format": "date-time"},
+        "calls_used": {"type": "integer", "minimum": 0,
+                       "description": "HubSpot calls made in the portal so far"},
+        "last_error": {"type": ["string", "null"]},
+    },
+}
 _UNAUTHORIZED = _ok("missing or wrong bearer token", _ERROR)
 
 OPENAPI: dict[str, Any] = {
@@ -87,6 +102,14 @@ OPENAPI: dict[str, Any] = {
             "responses": {"200": _ok("the run from the run log: the run document", _RUN),
                           "401": _UNAUTHORIZED,
                           "404": _ok("no such run", _ERROR)}}},
+        "/admin/portals": {"get": {
+            "summary": "Every member portal, by member (served when member portals are "
+                       "configured); never a token",
+            "security": _BEARER,
+            "responses": {"200": _ok("the member portals", {
+                "type": "object", "required": ["portals"],
+                "properties": {"portals": {"type": "array", "items": _PORTAL}}}),
+                "401": _UNAUTHORIZED}}},
         "/healthz": {"get": {"summary": "Alive", "responses": {"200": _ok("alive")}}},
         "/readyz": {"get": {"summary": "Store reachable, scheduler running, last sync age",
                             "responses": {"200": _ok("ready"), "503": _ok("not ready")}}},

@@ -1,221 +1,89 @@
-"""The store's member-portal tables: connected portals, their jobs and request links.
+"""The member-portal code's view of the store's member-portal tables (``sync.store.portals``).
 
-``PortalRepo(store)`` runs each call in its own short transaction on the store's engine. Jobs are
-claimed like inbox rows: one ``UPDATE .. RETURNING`` whose subquery takes rows ``FOR UPDATE SKIP
-LOCKED`` on PostgreSQL, so replicas never get the same job; a claim whose lease ran out (its
-worker died) is claimable again.
+``PortalRepo(store)`` names the store's ``portal_*`` operations the way portal code reads them;
+each call is its own short transaction.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import AbstractContextManager
-from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Any
-
-from sqlalchemy import Connection, Row, and_, delete, func, or_, select, update
+from collections.abc import Iterable
+from datetime import datetime
 
 from sync.store import Store
-from sync.store.base import OpsBase, insert_ignore, upsert
-from sync.store.schema import member_portals, outputs, portal_jobs, portal_links
+from sync.store.portals import CONNECTED, DISCONNECTED, PortalJob, PortalRow
 
 __all__ = ["CONNECTED", "DISCONNECTED", "PortalJob", "PortalRepo", "PortalRow"]
 
-CONNECTED = "connected"
-DISCONNECTED = "disconnected"
-PENDING, CLAIMED, DONE, FAILED = "pending", "claimed", "done", "failed"
 
-
-@dataclass(frozen=True, slots=True)
-class PortalRow:
-    """One member portal; ``refresh_token``/``access_token`` are sealed (encrypted)."""
-
-    hub_id: int
-    member_code: str
-    status: str
-    scopes: tuple[str, ...]
-    refresh_token: str
-    access_token: str | None
-    access_expires_at: datetime | None
-    connected_at: datetime
-    disconnected_at: datetime | None
-    last_sync_at: datetime | None
-    last_error: str | None
-    calls_used: int
-
-
-@dataclass(frozen=True, slots=True)
-class PortalJob:
-    job_id: int
-    hub_id: int
-    kind: str
-    attempts: int
-
-
-def _portal(row: Row[Any]) -> PortalRow:
-    return PortalRow(int(row.hub_id), row.member_code, row.status,
-                     tuple(s for s in row.scopes.split() if s), row.refresh_token,
-                     row.access_token, row.access_expires_at, row.connected_at,
-                     row.disconnected_at, row.last_sync_at, row.last_error, int(row.calls_used))
-
-
-class PortalRepo(OpsBase):
+class PortalRepo:
     """Member-portal data over ``store`` (see module)."""
 
     def __init__(self, store: Store) -> None:
         self._store = store
-        self._clock = store._clock  # the store's clock stamps every row, as in the store itself
-        self._dialect = store.dialect
-
-    def _write(self) -> AbstractContextManager[Connection]:
-        return self._store._write()
-
-    def _read(self) -> AbstractContextManager[Connection]:
-        return self._store._read()
 
     # -- portals ------------------------------------------------------------------------------
     def save_connection(self, hub_id: int, member_code: str, scopes: tuple[str, ...],
                         refresh_token: str, access_token: str, expires_at: datetime) -> None:
         """Link ``hub_id`` to the member (a member has one portal: an older link is replaced)."""
-        now = self._now()
-        row = {"hub_id": hub_id, "member_code": member_code, "status": CONNECTED,
-               "scopes": " ".join(scopes), "refresh_token": refresh_token,
-               "access_token": access_token, "access_expires_at": expires_at,
-               "connected_at": now, "disconnected_at": None, "last_error": None,
-               "calls_used": 0, "updated_at": now, "last_sync_at": None}
-        columns = [c for c in row if c not in ("hub_id", "calls_used", "last_sync_at")]
-        with self._write() as conn:
-            conn.execute(delete(member_portals).where(
-                member_portals.c.member_code == member_code, member_portals.c.hub_id != hub_id))
-            conn.execute(upsert(self._dialect, member_portals, columns), [row])
+        self._store.portal_save_connection(hub_id, member_code, scopes, refresh_token,
+                                           access_token, expires_at)
 
     def get(self, hub_id: int) -> PortalRow | None:
-        with self._read() as conn:
-            row = conn.execute(select(member_portals).where(
-                member_portals.c.hub_id == hub_id)).first()
-        return _portal(row) if row is not None else None
+        return self._store.portal(hub_id)
 
     def by_member(self, member_code: str) -> PortalRow | None:
-        with self._read() as conn:
-            row = conn.execute(select(member_portals).where(
-                func.upper(member_portals.c.member_code) == member_code.upper())).first()
-        return _portal(row) if row is not None else None
+        return self._store.portal_by_member(member_code)
 
     def all(self) -> list[PortalRow]:
-        with self._read() as conn:
-            rows = conn.execute(select(member_portals).order_by(member_portals.c.member_code))
-            return [_portal(r) for r in rows]
+        return self._store.portals()
 
     def hub_ids(self, status: str = CONNECTED) -> set[int]:
-        with self._read() as conn:
-            query = select(member_portals.c.hub_id).where(member_portals.c.status == status)
-            return {int(h) for h in conn.execute(query).scalars()}
-
-    def _set(self, hub_id: int, **values: Any) -> None:
-        with self._write() as conn:
-            conn.execute(update(member_portals).where(member_portals.c.hub_id == hub_id)
-                         .values(updated_at=self._now(), **values))
+        return self._store.portal_hub_ids(status)
 
     def save_access(self, hub_id: int, access_token: str, expires_at: datetime) -> None:
-        self._set(hub_id, access_token=access_token, access_expires_at=expires_at)
+        self._store.portal_save_access(hub_id, access_token, expires_at)
 
     def expire_access(self, hub_id: int) -> None:
         """Forget the access token (HubSpot said it expired): the next call refreshes."""
-        self._set(hub_id, access_token=None, access_expires_at=None)
+        self._store.portal_expire_access(hub_id)
 
     def mark_disconnected(self, hub_id: int, reason: str) -> None:
-        self._set(hub_id, status=DISCONNECTED, disconnected_at=self._now(), access_token=None,
-                  access_expires_at=None, last_error=reason)
+        self._store.portal_mark_disconnected(hub_id, reason)
 
     def record_sync(self, hub_id: int, calls: int, error: str | None) -> None:
-        values: dict[str, Any] = {"calls_used": member_portals.c.calls_used + calls,
-                                  "last_error": error}
-        if error is None:
-            values["last_sync_at"] = self._now()
-        self._set(hub_id, **values)
+        self._store.portal_record_sync(hub_id, calls, error)
 
     def companies_with_output(self, prop: str) -> list[str]:
-        """Ids of program companies the program wrote ``prop`` on (members carry their
-        capacity): a short list, found without reading the mirror."""
-        query = select(outputs.c.object_id).where(outputs.c.object_type == "companies",
-                                                  outputs.c.property == prop)
-        with self._read() as conn:
-            return [str(i) for i in conn.execute(query).scalars()]
+        """Ids of program companies the program wrote ``prop`` on."""
+        return self._store.portal_companies_with_output(prop)
 
     # -- links --------------------------------------------------------------------------------
     def links(self, hub_id: int) -> dict[str, tuple[str, str]]:
         """member company id -> (domain, program company id)."""
-        with self._read() as conn:
-            rows = conn.execute(select(portal_links).where(portal_links.c.hub_id == hub_id))
-            return {r.member_company_id: (r.domain, r.program_company_id) for r in rows}
+        return self._store.portal_company_links(hub_id)
 
     def save_link(self, hub_id: int, member_company_id: str, domain: str,
                   program_company_id: str) -> None:
-        row = {"hub_id": hub_id, "member_company_id": member_company_id, "domain": domain,
-               "program_company_id": program_company_id, "updated_at": self._now()}
-        stmt = upsert(self._dialect, portal_links, ["domain", "program_company_id", "updated_at"])
-        with self._write() as conn:
-            conn.execute(stmt, [row])
+        self._store.portal_save_link(hub_id, member_company_id, domain, program_company_id)
 
     # -- jobs ---------------------------------------------------------------------------------
-    def enqueue(self, hub_ids: Iterator[int] | list[int] | set[int], kind: str) -> int:
+    def enqueue(self, hub_ids: Iterable[int], kind: str) -> int:
         """Queue a ``kind`` job per portal unless one is already waiting. Returns new jobs."""
-        now = self._now()
-        wanted = sorted(set(hub_ids))
-        if not wanted:
-            return 0
-        waiting = select(portal_jobs.c.hub_id).where(
-            portal_jobs.c.kind == kind, portal_jobs.c.status == PENDING,
-            portal_jobs.c.hub_id.in_(wanted))
-        with self._write() as conn:
-            have = {int(h) for h in conn.execute(waiting).scalars()}
-            rows = [{"hub_id": h, "kind": kind, "status": PENDING, "attempts": 0,
-                     "next_attempt_at": now, "created_at": now} for h in wanted if h not in have]
-            if rows:
-                conn.execute(insert_ignore(self._dialect, portal_jobs, ["job_id"]), rows)
-        return len(rows)
+        return self._store.portal_jobs_enqueue(hub_ids, kind)
 
     def claim(self, worker_id: str, limit: int, lease_s: float) -> list[PortalJob]:
         """Lease up to ``limit`` due jobs (oldest first) to ``worker_id``."""
-        now = self._now()
-        due = or_(and_(portal_jobs.c.status == PENDING, portal_jobs.c.next_attempt_at <= now),
-                  and_(portal_jobs.c.status == CLAIMED, portal_jobs.c.lease_until < now))
-        pick = select(portal_jobs.c.job_id).where(due).order_by(portal_jobs.c.job_id).limit(limit)
-        if self._dialect == "postgresql":
-            pick = pick.with_for_update(skip_locked=True)
-        stmt = (update(portal_jobs).where(portal_jobs.c.job_id.in_(pick.scalar_subquery()))
-                .values(status=CLAIMED, claimed_by=worker_id,
-                        lease_until=now + timedelta(seconds=lease_s),
-                        attempts=portal_jobs.c.attempts + 1)
-                .returning(portal_jobs.c.job_id, portal_jobs.c.hub_id, portal_jobs.c.kind,
-                           portal_jobs.c.attempts))
-        with self._write() as conn:
-            jobs = [PortalJob(int(r.job_id), int(r.hub_id), r.kind, int(r.attempts))
-                    for r in conn.execute(stmt)]
-        return sorted(jobs, key=lambda j: j.job_id)
+        return self._store.portal_jobs_claim(worker_id, limit, lease_s)
 
     def finish(self, job_id: int, worker_id: str) -> bool:
         """Done, if ``worker_id`` still holds the claim (fenced: a lost lease writes nothing)."""
-        return self._close(job_id, worker_id, status=DONE, finished_at=self._now())
+        return self._store.portal_job_finish(job_id, worker_id)
 
     def fail(self, job_id: int, worker_id: str, error: str) -> bool:
-        return self._close(job_id, worker_id, status=FAILED, finished_at=self._now(),
-                           last_error=error)
+        return self._store.portal_job_fail(job_id, worker_id, error)
 
     def retry(self, job_id: int, worker_id: str, error: str, at: datetime) -> bool:
-        return self._close(job_id, worker_id, status=PENDING, next_attempt_at=at,
-                           last_error=error)
-
-    def _close(self, job_id: int, worker_id: str, **values: Any) -> bool:
-        stmt = (update(portal_jobs)
-                .where(portal_jobs.c.job_id == job_id, portal_jobs.c.status == CLAIMED,
-                       portal_jobs.c.claimed_by == worker_id)
-                .values(claimed_by=None, lease_until=None, **values))
-        with self._write() as conn:
-            return bool(conn.execute(stmt).rowcount == 1)
+        return self._store.portal_job_retry(job_id, worker_id, error, at)
 
     def job_counts(self) -> dict[str, int]:
-        query = select(portal_jobs.c.status, func.count()).group_by(portal_jobs.c.status)
-        with self._read() as conn:
-            return {str(s): int(n) for s, n in conn.execute(query).all()}
+        return self._store.portal_job_counts()

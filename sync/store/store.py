@@ -21,6 +21,7 @@ from sync.store.inbox import InboxOps
 from sync.store.ledger import LedgerOps
 from sync.store.locks import Fence, LockManager, check_fence
 from sync.store.mirror import MirrorOps
+from sync.store.portals import PortalOps
 from sync.store.records import Clock, utc_now
 from sync.store.runs import RunOps
 from sync.store.state import CheckpointWrites, StateOps
@@ -33,7 +34,7 @@ class _Secret(Protocol):
     def get_secret_value(self) -> str: ...
 
 
-class _DataOps(MirrorOps, LedgerOps, StateOps, RunOps, InboxOps, ViewOps):
+class _DataOps(MirrorOps, LedgerOps, StateOps, RunOps, InboxOps, ViewOps, PortalOps):
     """Every data operation; the connection scopes come from the subclass."""
 
 

@@ -77,18 +77,20 @@ class Rig:
     def member_state(self, hub_id: int) -> SandboxState:
         return self.portals.member(hub_id).state
 
-    def callback_client(self) -> httpx.Client:
-        """A client of the serve app's OAuth routes (served on a loopback port)."""
-        return httpx.Client(base_url=self.serve.url, follow_redirects=False, timeout=10)
+    def callback_client(self, url: str | None = None) -> httpx.Client:
+        """A client of the serve app's OAuth routes (served on a loopback port; ``url``: the
+        whole serve app's instead)."""
+        return httpx.Client(base_url=url or self.serve.url, follow_redirects=False, timeout=10)
 
-    def connect(self, code: str, hub_id: int) -> httpx.Response:
-        """The whole install: invite link -> /oauth/install -> HubSpot authorize -> callback."""
+    def connect(self, code: str, hub_id: int, url: str | None = None) -> httpx.Response:
+        """The whole install: invite link -> /oauth/install -> HubSpot authorize -> callback
+        (on the serve app at ``url`` if given)."""
         from sync.clock import SystemClock
         from sync.portals.connect import invite
 
         link = invite(self.settings.portals, self.runtime.store, self.settings.contract(), code,
                       SystemClock().now())
-        with self.callback_client() as client:
+        with self.callback_client(url) as client:
             to_hubspot = client.get("/oauth/install", params=parse_qs(urlsplit(link).query))
             assert to_hubspot.status_code == 302, to_hubspot.text
             self.portals.oauth.approve_next(hub_id)

@@ -134,7 +134,7 @@ async def test_openapi_lists_every_route(client: httpx.AsyncClient) -> None:
     assert schema == OPENAPI
     assert set(schema["paths"]) == {
         "/webhooks/hubspot", "/admin/resync", "/admin/runs", "/admin/runs/{run_id}",
-        "/healthz", "/readyz", "/metrics"}
+        "/admin/portals", "/healthz", "/readyz", "/metrics"}
     assert "/admin/resync" in (await client.get("/docs")).text
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -20,11 +21,13 @@ from hypothesis import strategies as st
 from cli.serve import ServerThread
 from config.settings import Settings
 from sync.clock import FixedClock
+from sync.portals.repo import PortalRepo
 from sync.store import Store
 from tests.webhooks.conftest import ADMIN_TOKEN, FakeEngine, event, signed
 from tests.webhooks.test_worker import OUTPUTS
 from webhooks.app import ServeParts
 from webhooks.events import _BOOL_FIELDS, _ID_FIELDS, _TEXT_FIELDS
+from webhooks.portals_admin import portals_admin_routes
 from webhooks.worker import InboxWorker
 
 AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
@@ -55,6 +58,8 @@ bodies = (st.lists(events, max_size=4).map(json.dumps)
           | json_values.map(json.dumps)
           | st.binary(max_size=40).map(lambda b: b.decode("latin-1")))
 header_text = st.text(st.characters(max_codepoint=255, exclude_categories=["Cc"]), max_size=20)
+# HTTP forbids a header value's leading and trailing blanks (the client refuses to send them).
+header_values = header_text.filter(lambda t: t == t.strip(" \t"))
 
 
 def declared(method: str, path: str, client: httpx.Client) -> set[int]:
@@ -65,9 +70,11 @@ def declared(method: str, path: str, client: httpx.Client) -> set[int]:
 @pytest.fixture
 def client(settings: Settings, store: Store, engine: FakeEngine,
            clock: FixedClock) -> Iterator[httpx.Client]:
-    """The real server (uvicorn on loopback): its own header and request handling included."""
-    with ServerThread(ServeParts(settings, store, engine, clock=clock)) as server, \
-            httpx.Client(base_url=server.url, timeout=10) as http:
+    """The real server (uvicorn on loopback): its own header and request handling included;
+    with the member-portal admin route, as serve adds it when member portals are configured."""
+    parts = ServeParts(settings, store, engine, clock=clock)
+    parts.extra_routes += portals_admin_routes(store, ADMIN_TOKEN)
+    with ServerThread(parts) as server, httpx.Client(base_url=server.url, timeout=10) as http:
         yield http
 
 
@@ -86,7 +93,7 @@ def test_fuzz_the_webhook_receiver(client: httpx.Client, store: Store, engine: F
                          worker_id="fuzz")
 
     @BOUNDED
-    @given(body=bodies, sign=st.booleans(), timestamp=st.none() | header_text)
+    @given(body=bodies, sign=st.booleans(), timestamp=st.none() | header_values)
     def deliver(body: str, sign: bool, timestamp: str | None) -> None:
         raw = body.encode("utf-8", "surrogatepass")
         _, headers = signed(raw, clock)
@@ -132,3 +139,78 @@ def test_fuzz_the_admin_api(client: httpx.Client, engine: FakeEngine) -> None:
     call()
     assert len(statuses) >= BOUNDED.max_examples
     assert {200, 400} <= set(statuses)
+
+
+def declared_answer(method: str, path: str, status: int, client: httpx.Client) -> Any:
+    document = client.get("/openapi.json").json()
+    return document["paths"][path][method]["responses"][str(status)]["content"][
+        "application/json"]["schema"]
+
+
+_TYPES: dict[str, Callable[[Any], bool]] = {
+    "object": lambda v: isinstance(v, dict), "array": lambda v: isinstance(v, list),
+    "string": lambda v: isinstance(v, str), "null": lambda v: v is None,
+    "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
+}
+
+
+def conforms(value: Any, schema: dict[str, Any], where: str = "$") -> None:
+    """The parts of JSON Schema the document uses: type, enum, required, properties, items,
+    minimum and the date-time format."""
+    types = schema.get("type")
+    if types is not None:
+        names = [types] if isinstance(types, str) else types
+        assert any(_TYPES[t](value) for t in names), f"{where}: {value!r} is not {types}"
+    if "enum" in schema:
+        assert value in schema["enum"], f"{where}: {value!r} not in {schema['enum']}"
+    if "minimum" in schema and value is not None:
+        assert value >= schema["minimum"], f"{where}: {value!r} < {schema['minimum']}"
+    if schema.get("format") == "date-time" and isinstance(value, str):
+        datetime.fromisoformat(value)
+    if isinstance(value, dict):
+        assert set(schema.get("required", ())) <= set(value), f"{where}: missing keys"
+        props = schema.get("properties", {})
+        assert set(value) <= set(props), f"{where}: undeclared {set(value) - set(props)}"
+        for key, item in value.items():
+            conforms(item, props[key], f"{where}.{key}")
+    if isinstance(value, list):
+        for i, item in enumerate(value):
+            conforms(item, schema.get("items", {}), f"{where}[{i}]")
+
+
+def test_fuzz_the_portals_admin_api(client: httpx.Client, store: Store) -> None:
+    """Arbitrary queries and authorization headers, over portals with arbitrary member codes,
+    errors and call counts: declared answers only, and a 200's body as the document says."""
+    check = _check(declared("get", "/admin/portals", client))
+    shape = declared_answer("get", "/admin/portals", 200, client)
+    repo = PortalRepo(store)
+    hub_ids = iter(range(1, 10_000))
+
+    @BOUNDED
+    @given(auth=st.sampled_from([AUTH["Authorization"], None]) | header_values,
+           query=st.dictionaries(st.text(max_size=6), st.text(max_size=6), max_size=3),
+           member=st.none() | st.text(min_size=1, max_size=12),
+           error=st.none() | st.text(max_size=30), calls=st.integers(0, 2**40),
+           disconnect=st.booleans())
+    def call(auth: str | None, query: dict[str, str], member: str | None, error: str | None,
+             calls: int, disconnect: bool) -> None:
+        if member is not None:
+            hub_id = next(hub_ids)
+            repo.save_connection(hub_id, member, ("crm.objects.companies.read",), "sealed-r",
+                                 "sealed-a", datetime.fromisoformat("2026-12-07T12:00:00+00:00"))
+            repo.record_sync(hub_id, calls, error)
+            if disconnect:
+                repo.mark_disconnected(hub_id, "refresh refused")
+        headers = {} if auth is None else {"Authorization": auth.encode("latin-1")}
+        answer = client.get("/admin/portals", params=query, headers=headers)
+        check(answer.status_code)
+        if answer.status_code == 200:
+            conforms(answer.json(), shape)
+            assert "sealed" not in answer.text  # no token, ever
+        statuses.append(answer.status_code)
+
+    statuses: list[int] = []
+    call()
+    assert len(statuses) >= BOUNDED.max_examples
+    assert {200, 401} <= set(statuses)
+    assert client.get("/admin/portals", headers=AUTH).json()["portals"]  # rows were listed
