@@ -20,8 +20,8 @@ time, so an **archived sweep** lists ``archived=true`` records of every mirrored
 them from the mirror, and re-reads the mirrored records linked to them (their associations
 are read again: an archive or merge announces no association change). It runs when the last
 sweep (checkpoint ``archived_sweep``) is at least ``sync.archived_sweep_minutes`` old
-(default 60; 0: every run; a full sync counts as one): its cost grows with the recycle bin (HubSpot keeps archived records ~90 days), not with the
-changes, so it is not paid on every five-minute run. Archived records the mirror does not
+(default 60; 0: every run; a full sync counts as one): its cost grows with the recycle bin
+(HubSpot keeps archived records ~90 days), not with the changes, so it is not paid on every five-minute run. Archived records the mirror does not
 hold cost nothing further.
 
 Checkpoints (``modified:<type>`` = the run's start, and ``archived_sweep``) move only in the
