@@ -21,8 +21,8 @@ them from the mirror, and re-reads the mirrored records linked to them (their as
 are read again: an archive or merge announces no association change). It runs when the last
 sweep (checkpoint ``archived_sweep``) is at least ``sync.archived_sweep_minutes`` old
 (default 60; 0: every run; a full sync counts as one): its cost grows with the recycle bin
-(HubSpot keeps archived records ~90 days), not with the changes, so it is not paid on every five-minute run. Archived records the mirror does not
-hold cost nothing further.
+(HubSpot keeps archived records ~90 days), not with the changes, so it is not paid on every
+five-minute run. Archived records the mirror does not hold cost nothing further.
 
 Checkpoints (``modified:<type>`` = the run's start, and ``archived_sweep``) move only in the
 apply transaction. The first run without checkpoints is a full sync. Not caught here (the
