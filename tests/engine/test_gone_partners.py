@@ -10,14 +10,21 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, date, datetime
 from pathlib import Path
 
+from cli.runtime import build_runtime
 from mappers.fields import DEAL_TO_COMPANY_PRIMARY
 from sandbox.associations import default_type_ids
+from sandbox.server import RunningSandbox
+from sync.clock import FixedClock
 from sync.engine import SyncEngine
 from sync.gateway import Gateway
 from sync.store import Store
+from tests.engine.conftest import EngineFactory
+from tests.engine.conftest import settings_for as conftest_settings
 from tests.engine.e2_rig import C, Rig, rig, settings_for
+from tests.engine.seed import Seed
 
 
 def primary_company(r: Rig, deal: str) -> str:
@@ -95,3 +102,32 @@ def test_archived_sweep_rereads_the_deals_of_a_merged_away_company(tmp_path: Pat
         assert report.status == "ok"
         assert not r.store.get_records("companies", [gone])
         assert_as_fresh_full_sync(r, tmp_path, deal, survivor)
+
+
+def test_write_answered_not_found_rereads_the_partners_in_the_same_call(
+    sandbox: RunningSandbox, make_engine: EngineFactory, tmp_path: Path
+) -> None:
+    seed = Seed()
+    seed.member("P1", "partner", date(2023, 1, 1), "p1.example.com")
+    prospect = seed.prospect("acme.com", by="P1", at=date(2024, 1, 10))
+    first = seed.deal(prospect, date(2024, 2, 1), date(2024, 1, 20))
+    second = seed.deal(prospect, date(2024, 2, 1), date(2024, 1, 21))
+    sub = seed.subscription(first, "100", date(2024, 2, 1))
+    seed.links.append(type(seed.links[-1])("deals", second, "subscriptions", sub))
+    engine = make_engine(seed.dataset())
+    engine.full_sync(as_of=date(2024, 6, 15))
+    store = sandbox.state.types["deals"]
+    sandbox.state.archive(store, store.records[int(first)])  # the mirror still holds it
+
+    report = engine.reevaluate(as_of=date(2024, 7, 15))
+
+    assert ("deal", first, "record_gone") in {
+        (p.record_kind, p.record_id, p.code) for p in report.problems}
+    fresh = build_runtime(conftest_settings(sandbox.url, tmp_path / "fresh.db"),
+                          clock=FixedClock(datetime(2024, 7, 15, 12, tzinfo=UTC)))
+    try:
+        planned = fresh.engine.full_sync(as_of=date(2024, 7, 15), dry_run=True)
+    finally:
+        fresh.close()
+    assert planned.status == "ok"
+    assert planned.patches == []
