@@ -18,6 +18,7 @@ returns a ``ReadOutcome`` (the incremental and targeted reads use the same path)
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import suppress
 from datetime import date, datetime
 
 from config.contract import CrmContract
@@ -32,6 +33,7 @@ from sync.engine.full import read_full
 from sync.engine.lease import LEASE_S, LockLease
 from sync.engine.outcome import Reader, ReadOutcome
 from sync.engine.properties import OBJECT_TYPES
+from sync.engine.related import linked_to
 from sync.engine.report import (
     ErrorKind,
     RunReport,
@@ -170,7 +172,13 @@ class SyncEngine:
                 raise SyncBusy(f"another sync holds {name}")
             if not dry_run:
                 check_forward(self.store, as_of)
-            return _Run(self, kind, trigger, as_of, dry_run, lease).go(read)
+            run = _Run(self, kind, trigger, as_of, dry_run, lease)
+            report = run.go(read)
+        if run.partners:  # records linked to ones a write found gone: their links are stale
+            # Busy: the run holding the lock reads the portal after this one's commit.
+            with suppress(SyncBusy):
+                self.targeted_sync(run.partners, as_of=as_of, trigger="record_gone")
+        return report
 
 
 class _Run:
@@ -188,6 +196,7 @@ class _Run:
         self.run_id = engine.store.start_run(kind, as_of, trigger,
                                              lock=lease.fence if lease else None)
         self.read = ReadOutcome({})
+        self.partners: list[tuple[str, str]] = []  # to re-read once this run has committed
 
     def go(self, read: Reader | None) -> RunReport:
         """Run the steps; every run, finished or failed, logs one line with its totals."""
@@ -225,6 +234,8 @@ class _Run:
         pushed = None if self.dry_run else apply.settle_gone(apply.push(
             e.gateway, ev.patches, e.settings.sync.batch_size, before_chunk=self._ensure_held))
         failures = pushed.failures if pushed else []
+        if pushed is not None and pushed.gone:
+            self.partners = self._partners_of(pushed.gone)
         status = "partial" if failures else "ok"
         problems = [*ev.problems, *apply.failure_problems(failures),
                     *apply.gone_problems(pushed.gone if pushed else [])]
@@ -235,6 +246,15 @@ class _Run:
                      fence=self.lease.fence if self.lease else None)
         return self._report(status, patches=ev.patches, written=written, failures=failures,
                             problems=problems, decided=ev.decided)
+
+    def _partners_of(self, gone: Sequence[WriteFailure]) -> list[tuple[str, str]]:
+        """The mirrored records linked to the records a write found gone (``linked_to``)."""
+        by_type: dict[str, set[str]] = {}
+        for failure in gone:
+            by_type.setdefault(failure.object_type, set()).add(failure.object_id)
+        linked = linked_to(self.e.store, by_type)
+        return sorted((t, i) for t, ids in linked.items()
+                      for i in self.e.store.get_records(t, ids))
 
     def _ensure_held(self) -> None:
         if self.lease is None:

@@ -17,11 +17,12 @@ associations and the related records the mirror lacks.
 
 Deletions: search never returns archived records and archiving does not bump the modified
 time, so an **archived sweep** lists ``archived=true`` records of every mirrored type and drops
-them from the mirror. It runs when the last sweep (checkpoint ``archived_sweep``) is at least
-``sync.archived_sweep_minutes`` old (default 60; 0: every run; a full sync counts as one): its
-cost grows with the recycle bin (HubSpot keeps archived records ~90 days), not with the
-changes, so it is not paid on every five-minute run. Archived records the mirror does not
-hold cost nothing further.
+them from the mirror, and re-reads the mirrored records linked to them (their associations
+are read again: an archive or merge announces no association change). It runs when the last
+sweep (checkpoint ``archived_sweep``) is at least ``sync.archived_sweep_minutes`` old
+(default 60; 0: every run; a full sync counts as one): its cost grows with the recycle bin
+(HubSpot keeps archived records ~90 days), not with the changes, so it is not paid on every
+five-minute run. Archived records the mirror does not hold cost nothing further.
 
 Checkpoints (``modified:<type>`` = the run's start, and ``archived_sweep``) move only in the
 apply transaction. The first run without checkpoints is a full sync. Not caught here (the
@@ -42,7 +43,7 @@ from sync.engine.echo import unchanged
 from sync.engine.mirror import from_crm
 from sync.engine.outcome import ReadOutcome
 from sync.engine.properties import OBJECT_TYPES
-from sync.engine.related import expand
+from sync.engine.related import expand, reread_partners
 from sync.engine.report import RunReport
 from sync.engine.selection import (
     carrier_groups,
@@ -96,6 +97,8 @@ class _IncrementalRead:
         gone = archived or {}
         read = {t: [r for r in rs if r.object_id not in gone.get(t, {})]
                 for t, rs in read.items()}
+        if gone:
+            self._partners(read, gone)
         expansion = expand(e.gateway, e.store, c, read, write_mirror=not self.dry)
         counts = {t: len(read[t]) + expansion.fetched[t] for t in OBJECT_TYPES}
         stamp = self.started_at.isoformat()
@@ -110,6 +113,19 @@ class _IncrementalRead:
         for object_type, by_id in gone.items():
             e.store.delete_records(object_type, by_id)
         return ReadOutcome(counts, marks)
+
+    def _partners(
+        self, read: dict[str, list[RawRecord]], gone: dict[str, dict[str, RawRecord]]
+    ) -> None:
+        """Add to ``read`` the mirrored records linked to the archived ones (their links are
+        re-read by the expansion); partners archived too join ``gone``."""
+        e = self.e
+        partners, lost = reread_partners(e.gateway, e.store, e.contract, gone, read)
+        for object_type, records in partners.items():
+            read.setdefault(object_type, []).extend(records)
+        for object_type, ids in lost.items():
+            gone.setdefault(object_type, {}).update(
+                (i, RawRecord(object_type, i, {})) for i in ids)
 
     def _changed(self, object_type: str) -> list[RawRecord]:
         """Records of a type modified in this run's window that matter (subscriptions: all),

@@ -31,7 +31,7 @@ from sync.engine.properties import OBJECT_TYPES, history_properties, read_proper
 from sync.gateway import AssociationLink, Gateway
 from sync.store import Store
 
-__all__ = ["LINKS", "Expansion", "expand", "fetch_records", "needed", "ref"]
+__all__ = ["LINKS", "Expansion", "expand", "fetch_records", "linked_to", "needed", "ref"]
 
 # (from type, to type, the primary type id of the pair or None)
 LINKS: dict[str, tuple[tuple[str, int | None], ...]] = {
@@ -142,3 +142,55 @@ def needed(refs: tuple[AssociationRef, ...], primary: int | None) -> list[str]:
         if primaries:
             return primaries
     return [r.to_id for r in refs]
+
+
+def linked_to(store: Store, gone: Mapping[str, Iterable[str]]) -> dict[str, set[str]]:
+    """The mirrored records associated with the ``gone`` ones (by type), in both directions:
+    what the gone rows link to, and the rows whose links name a gone record (a deal whose
+    primary company was merged away). Read before the gone rows leave the mirror; the gone
+    records themselves are left out.
+
+    A record leaving the mirror takes nothing of its partners' links with it, and HubSpot
+    announces no association change when it archives or merges a record, so these partners
+    are re-read in the same run to carry their current associations."""
+    wanted = {t: set(ids) for t, ids in gone.items() if ids}
+    out: dict[str, set[str]] = {t: set() for t in OBJECT_TYPES}
+    for object_type, ids in wanted.items():
+        for row in store.get_records(object_type, ids).values():
+            for to_type, refs in row.associations.items():
+                if to_type in out:
+                    out[to_type].update(text.partition(":")[0] for text in refs)
+    for from_type, links in LINKS.items():
+        targets = [(t, wanted[t]) for t, _ in links if wanted.get(t)]
+        if not targets:
+            continue
+        for row in store.iter_records(from_type, include_archived=True):
+            if any(text.partition(":")[0] in ids
+                   for to_type, ids in targets for text in row.associations.get(to_type, ())):
+                out[from_type].add(row.object_id)
+    for object_type, ids in wanted.items():
+        out[object_type] -= ids
+    return {t: ids for t, ids in out.items() if ids}
+
+
+def reread_partners(
+    gateway: Gateway,
+    store: Store,
+    contract: CrmContract,
+    gone: Mapping[str, Iterable[str]],
+    read: Mapping[str, Iterable[RawRecord]],
+) -> tuple[dict[str, list[RawRecord]], dict[str, set[str]]]:
+    """Re-read the mirrored partners of the ``gone`` records (``linked_to``) that ``read``
+    does not already hold. Returns the partners found, by type (to be expanded with the
+    rest, so their associations are read again), and those HubSpot no longer has."""
+    held = {t: {r.object_id for r in rs} for t, rs in read.items()}
+    found: dict[str, list[RawRecord]] = {}
+    missing: dict[str, set[str]] = {}
+    for object_type, linked in linked_to(store, gone).items():
+        ids = set(store.get_records(object_type, linked - held.get(object_type, set())))
+        if not ids:
+            continue
+        fresh = fetch_records(gateway, contract, object_type, ids)
+        found[object_type] = fresh
+        missing[object_type] = ids - {r.object_id for r in fresh}
+    return found, missing

@@ -3,7 +3,9 @@
 - ``targeted_sync(records)``: batch-reads exactly the named ``(object_type, id)`` records (an
   event is a hint, the current state is re-read), keeps those that matter
   (``selection.matters``; new subscriptions only when linked to a mirrored deal), drops from
-  the mirror the ones HubSpot no longer has (archived or 404), expands related records, applies.
+  the mirror the ones HubSpot no longer has (archived or 404), re-reads the mirrored records
+  linked to those (``related.reread_partners``: a merge or archive announces no association
+  change), expands related records, applies.
 - ``resync_member(code or company id)``: the member company, the companies and contacts whose
   request names it or that are registered to it, the deals it shared, is attributed or
   overridden to, their primary companies when the mirror lacks them, and their subscriptions
@@ -24,7 +26,7 @@ from mappers.records import RawRecord
 from sync.engine.mirror import associated_ids, to_mirror
 from sync.engine.outcome import ReadOutcome
 from sync.engine.properties import OBJECT_TYPES
-from sync.engine.related import Expansion, expand, fetch_records
+from sync.engine.related import Expansion, expand, fetch_records, reread_partners
 from sync.engine.report import RunReport
 from sync.engine.selection import link_subscriptions, matters, search_records
 from sync.engine.type_read import read_type
@@ -73,6 +75,11 @@ def _read_named(engine: SyncEngine, wanted: dict[str, list[str]], dry: bool) -> 
         read[object_type] = [r for i, r in found.items() if matters(r, c, i in mirrored)]
     fresh = {r.object_id for r in read.get("deals", ())}
     read.setdefault("deals", []).extend(d for d in linked if d.object_id not in fresh)
+    partners, lost = reread_partners(e.gateway, e.store, c, gone, read)
+    for object_type, records in partners.items():
+        read.setdefault(object_type, []).extend(records)
+    for object_type, lost_ids in lost.items():
+        gone.setdefault(object_type, set()).update(lost_ids)
     expansion = expand(e.gateway, e.store, c, read, write_mirror=not dry)
     if not dry:
         for object_type, missing in gone.items():

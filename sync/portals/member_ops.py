@@ -2,21 +2,31 @@
 
 Batch create is not idempotent (a retried create could make a second company), so it is sent
 once; a failure leaves the job to be retried, which searches again before creating.
+
+HubSpot's batch rule: an invalid input is answered as a per-input error (207) only when it
+carries an ``objectWriteTraceId``; otherwise it fails the whole call (400 ``VALIDATION_ERROR``,
+409 ``CONFLICT``) and nothing of the call is created. Every input gets a trace id, so a bad one
+is named (by the domain or name it was sent with); a whole-call refusal is still handled the way
+``sync.engine.push`` handles one for updates: nothing was created, so the inputs are split in
+halves until the bad ones stand alone, and the rest is created.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+import secrets
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
 from hubspot.crm.properties import BatchApi as PropertiesBatchApi
 
 from policies.model import Problem
-from sync.gateway import CrmRecord, Gateway
+from sync.gateway import ActionKind, AuthError, CrmRecord, Gateway, HubSpotError
 from sync.gateway.paging import chunked
 
-__all__ = ["create_companies", "create_properties", "search_by_domain", "search_having"]
+__all__ = ["Created", "TracedInput", "bisect_create", "create_companies", "create_properties",
+           "search_by_domain", "search_having"]
 
 BATCH_CREATE = "POST /crm/v3/objects/{type}/batch/create"
 BATCH_CREATE_PROPERTIES = "POST /crm/v3/properties/{type}/batch/create"
@@ -27,17 +37,89 @@ IN_VALUES_MAX = 100
 def create_companies(gateway: Gateway, inputs: Sequence[Mapping[str, str]]
                      ) -> tuple[list[CrmRecord], list[Problem]]:
     """Create companies (100 per call) with the given properties: the created records, and a
-    ``create_failed`` problem per error of a partial (207) answer."""
-    created: list[CrmRecord] = []
-    problems: list[Problem] = []
-    for chunk in chunked(list(inputs), 100):
-        body = {"inputs": [{"properties": dict(p)} for p in chunk]}
-        send = partial(gateway.objects_batch.create, "companies", body, _preload_content=False)
+    ``create_failed`` problem per input HubSpot refused (see module)."""
+    out = Created()
+    traced = [TracedInput(dict(p), secrets.token_hex(6)) for p in inputs]
+    for chunk in chunked(traced, 100):
+        out.extend(bisect_create(chunk, partial(_send, gateway), None))
+    return out.records, out.problems
+
+
+@dataclass(frozen=True, slots=True)
+class TracedInput:
+    properties: dict[str, str]
+    trace_id: str
+
+    def json(self) -> dict[str, object]:
+        return {"properties": self.properties, "objectWriteTraceId": self.trace_id}
+
+    @property
+    def label(self) -> str:
+        return self.properties.get("domain") or self.properties.get("name") or self.trace_id
+
+
+@dataclass(slots=True)
+class Created:
+    """Records created, inputs refused, and whether a whole-call refusal named one of them."""
+
+    records: list[CrmRecord] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    refused_whole: bool = False
+
+    def extend(self, other: Created) -> None:
+        self.records += other.records
+        self.problems += other.problems
+        self.refused_whole = self.refused_whole or other.refused_whole
+
+
+Send = Callable[[list[TracedInput]], "Created | HubSpotError"]
+
+
+def bisect_create(chunk: list[TracedInput], send: Send, known_bad: HubSpotError | None
+                  ) -> Created:
+    """Create ``chunk``; ``known_bad`` is the refusal it is known to earn (not sent again).
+    A half whose sibling went through must hold the culprit, so it is split unsent."""
+    refusal = known_bad
+    if refusal is None:
+        sent = send(chunk)
+        if isinstance(sent, Created):
+            return sent
+        refusal = sent
+    if len(chunk) == 1:
+        return Created(problems=[_refused(chunk[0], str(refusal))], refused_whole=True)
+    half = len(chunk) // 2
+    left = bisect_create(chunk[:half], send, None)
+    left.extend(bisect_create(chunk[half:], send, None if left.refused_whole else refusal))
+    return left
+
+
+def _send(gateway: Gateway, chunk: list[TracedInput]) -> Created | HubSpotError:
+    """One batch create: its outcome, or the error that refused the whole call (any other
+    failure propagates: the job is retried later)."""
+    body = {"inputs": [i.json() for i in chunk]}
+    send = partial(gateway.objects_batch.create, "companies", body, _preload_content=False)
+    try:
         data = gateway.call(BATCH_CREATE, send, idempotent=False)
-        created += [CrmRecord.from_json(r) for r in data.get("results", ())]
-        problems += [Problem("company", str(e.get("context") or ""), "create_failed",
-                             str(e.get("message") or "")) for e in data.get("errors", ())]
-    return created, problems
+    except AuthError:
+        raise
+    except HubSpotError as exc:
+        if exc.action.kind is ActionKind.SKIP_RECORD:
+            return exc
+        raise
+    by_trace = {i.trace_id: i for i in chunk}
+    out = Created(records=[CrmRecord.from_json(r) for r in data.get("results", ())])
+    for error in data.get("errors", ()):
+        context = error.get("context") or {}
+        traces = context.get("objectWriteTraceId", ()) if isinstance(context, dict) else ()
+        named = [by_trace[t] for t in traces if t in by_trace]
+        message = str(error.get("message") or "")
+        out.problems += ([_refused(i, message) for i in named] if named else
+                         [Problem("company", str(context), "create_failed", message)])
+    return out
+
+
+def _refused(item: TracedInput, message: str) -> Problem:
+    return Problem("company", item.label, "create_failed", message)
 
 
 def create_properties(gateway: Gateway, object_type: str,

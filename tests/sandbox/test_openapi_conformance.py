@@ -145,7 +145,7 @@ def _exercise(gw: Gateway) -> None:
     gw.call(doctor_portal_module.GROUPS, partial(gw.properties_groups.get_all, "companies",
                                                  _preload_content=False))
     member_ops_module.create_companies(gw, [{"name": "Made", "domain": "made.example.com"}])
-    _refused(lambda: member_ops_module.create_companies(gw, [{"no_such_property": "x"}]))
+    member_ops_module.create_companies(gw, [{"no_such_property": "x"}])  # 207, by trace id
     _refused(lambda: gw.create_property("companies", {**definition, "name": "x", "type": "?"}))
     gw.get_owners()
     gw.create_association("deals", "21", "companies", "1", 5)
