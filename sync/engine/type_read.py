@@ -11,7 +11,9 @@ What is read per type (the same records the full sync reads of it):
   linked subscription with ``hs_mrr`` history; the deals' links are updated in the mirror.
 
 Mirror rows of the type that the read did not see are removed (deleted, archived, or no longer
-carrying anything). Other types' rows are only added to, never removed.
+carrying anything), after the mirrored records linked to them are re-read with their links (a
+merge or archive announces no association change). Other types' rows are only added to, except
+partners HubSpot no longer has either.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from mappers.records import AssociationRef, RawRecord
 from sync.engine.full import LIST_PAGE, deal_reader
 from sync.engine.mirror import from_crm, from_mirror, to_mirror
 from sync.engine.properties import OBJECT_TYPES, read_properties
-from sync.engine.related import Expansion, expand, fetch_records
+from sync.engine.related import Expansion, expand, fetch_records, reread_partners
 from sync.engine.selection import carrier_groups, has, search_records
 
 if TYPE_CHECKING:
@@ -65,8 +67,25 @@ def read_type(engine: SyncEngine, object_type: str, *, write_mirror: bool = True
     deleted = 0
     if write_mirror:
         gone = engine.store.record_keys(object_type) - seen
-        deleted = engine.store.delete_records(object_type, gone) if gone else 0
+        if gone:
+            _reread_partners(engine, object_type, gone, expansion)
+            deleted = engine.store.delete_records(object_type, gone)
     return TypeRead(object_type, expansion, len(records), deleted)
+
+
+def _reread_partners(
+    engine: SyncEngine, object_type: str, gone: set[str], expansion: Expansion
+) -> None:
+    """Re-read the mirrored records linked to the ``gone`` ones, with their associations, into
+    the mirror: HubSpot announces no link change when it archives or merges a record away."""
+    read = {t: list(by_id.values()) for t, by_id in expansion.records.items()}
+    partners, lost = reread_partners(
+        engine.gateway, engine.store, engine.contract, {object_type: gone}, read)
+    if partners:
+        expand(engine.gateway, engine.store, engine.contract, partners, write_mirror=True)
+    for partner_type, ids in lost.items():
+        if ids:
+            engine.store.delete_records(partner_type, ids)
 
 
 def _companies(engine: SyncEngine) -> list[RawRecord]:

@@ -104,6 +104,18 @@ def test_archived_sweep_rereads_the_deals_of_a_merged_away_company(tmp_path: Pat
         assert_as_fresh_full_sync(r, tmp_path, deal, survivor)
 
 
+def test_a_type_resync_rereads_the_deals_of_a_merged_away_company(tmp_path: Path) -> None:
+    with rig(tmp_path) as r:
+        deal, gone, survivor = linked_deal(r)
+        assert r.engine.full_sync().status == "ok"
+        move_primary_and_archive(r, deal, gone, survivor)
+        report = r.engine.resync_type("companies")
+        assert report.status == "ok"
+        assert not r.store.get_records("companies", [gone])
+        assert r.props("deals", deal).get(C.attribution_reason) != "deal_without_company"
+        assert_as_fresh_full_sync(r, tmp_path, deal, survivor)
+
+
 def test_write_answered_not_found_rereads_the_partners_in_the_same_call(
     sandbox: RunningSandbox, make_engine: EngineFactory, tmp_path: Path
 ) -> None:
