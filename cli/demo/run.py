@@ -176,6 +176,8 @@ def run_demo(
         result["time_moves"] = moves
         final = date.fromisoformat(moves[-1]["as_of"]) if moves else ANCHOR
         with steps.step("Summary"):
+            if world.server is not None:
+                world.server.stop()  # no worker pass or portal job adds a run after the count
             result["summary"] = build_summary(store, c, final, runtime.gateway.metrics.snapshot())
         with steps.step("Stopping serve, worker, scheduler and sandbox"):
             world.close()
