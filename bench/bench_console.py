@@ -21,27 +21,20 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import multiprocessing
 import os
 import re
 import statistics
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
-import uvicorn
 from pydantic import SecretStr
 
+from bench.bench_sync import sandbox_process
 from config.settings import HubSpotSettings, Settings, StoreSettings
-from sandbox.app import create_app as create_sandbox
-from sandbox.config import RateLimitConfig, SandboxConfig
-from sandbox.generator import generate
-from sandbox.server import free_port
-from sandbox.state import SandboxState
 from sync.clock import FixedClock, SystemClock
 from sync.engine import SyncEngine
 from sync.gateway import Gateway
@@ -53,45 +46,11 @@ TARGET_MS = 100.0
 OUT = Path("bench/out")
 
 
-def _serve_sandbox(profile: str, seed: int, port: int) -> None:
-    state = SandboxState()
-    state.bulk_load(generate(profile, seed))
-    config = SandboxConfig(rate_limits=RateLimitConfig(enabled=False))
-    uvicorn.run(create_sandbox(config, state), host="127.0.0.1", port=port, log_level="warning")
-
-
-@contextmanager
-def sandbox_process(profile: str, seed: int, timeout_s: float = 300.0) -> Iterator[str]:
-    """The generated profile served by a child process without rate limits; yields its URL."""
-    port = free_port()
-    child = multiprocessing.get_context("fork").Process(
-        target=_serve_sandbox, args=(profile, seed, port), daemon=True)
-    child.start()
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + timeout_s
-        while True:
-            if not child.is_alive():
-                raise RuntimeError(f"the sandbox exited with code {child.exitcode}")
-            try:
-                if httpx.get(url + "/_sandbox/health", timeout=1.0).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("the sandbox did not answer in time")
-            time.sleep(0.2)
-        yield url
-    finally:
-        child.terminate()
-        child.join(10)
-
-
 def build_store(path: Path, seed: int) -> dict[str, Any]:
     """A full sync of profile M into a fresh SQLite store at ``path``."""
     path.unlink(missing_ok=True)
     url = f"sqlite:///{path}"
-    with sandbox_process("M", seed) as base:
+    with sandbox_process("M", seed, rate_limited=False) as base:
         settings = Settings(hubspot=HubSpotSettings(access_token=SecretStr("sandbox-token"),
                                                     base_url=base, rate_limit_per_10s=1000,
                                                     search_per_s=50),

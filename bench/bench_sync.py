@@ -67,22 +67,26 @@ def count_dataset(profile: str, seed: int) -> DatasetCounts:
     return dataset_counts(generate(profile, seed, contract=contract), contract)
 
 
-def serve_sandbox(profile: str, seed: int, port: int) -> None:
-    """The child process: load the generated profile, serve it with HubSpot's rate limits."""
+def serve_sandbox(profile: str, seed: int, port: int, rate_limited: bool = True) -> None:
+    """The child process: load the generated profile, serve it (with HubSpot's rate limits
+    unless ``rate_limited`` is false)."""
     state = SandboxState()
     state.bulk_load(generate(profile, seed))
-    limits = RateLimitConfig(enabled=True, per_10s=190, search_per_s=5)
+    limits = (RateLimitConfig(enabled=True, per_10s=190, search_per_s=5) if rate_limited
+              else RateLimitConfig(enabled=False))
     uvicorn.run(create_app(SandboxConfig(rate_limits=limits), state), host="127.0.0.1",
                 port=port, log_level="warning")
 
 
 @contextmanager
-def sandbox_process(profile: str, seed: int, timeout_s: float = 300.0) -> Iterator[str]:
+def sandbox_process(
+    profile: str, seed: int, timeout_s: float = 300.0, *, rate_limited: bool = True
+) -> Iterator[str]:
     """Run the sandbox in a child process (forked before this process loads anything big, so
     this process's peak RSS is the engine's); yields its URL."""
     port = free_port()
     child = multiprocessing.get_context("fork").Process(
-        target=serve_sandbox, args=(profile, seed, port), daemon=True)
+        target=serve_sandbox, args=(profile, seed, port, rate_limited), daemon=True)
     child.start()
     url = f"http://127.0.0.1:{port}"
     try:
