@@ -87,6 +87,7 @@ def _sandbox_main(port: int, serve_port: int, deals: int) -> None:
 def _env(store_url: str, sandbox_url: str, port: int) -> dict[str, str]:
     return {**os.environ, "PARTNER_SYNC_STORE__URL": store_url,
             "PARTNER_SYNC_HUBSPOT__BASE_URL": sandbox_url,
+            "PARTNER_SYNC_HUBSPOT__ACCESS_TOKEN": "sandbox-token",
             "PARTNER_SYNC_WEBHOOKS__CLIENT_SECRET": SECRET,
             "PARTNER_SYNC_WEBHOOKS__PUBLIC_URL": f"http://127.0.0.1:{port}",
             "PARTNER_SYNC_LOG_LEVEL": "WARNING"}
