@@ -26,12 +26,18 @@ from sync.logs import secret_values
 from sync.ports import SyncRunner
 from sync.store import InboxEvent as QueuedEvent
 from sync.store import Store
+from sync.store.inbox import InboxBusy
 from webhooks.admin import AdminApi
 from webhooks.background import SchedulerHandle, WorkerHandle
 from webhooks.console import Console
 from webhooks.console.portal_id import stored_portal_key
 from webhooks.health import Health
-from webhooks.inbox_writer import GroupCommitWriter
+from webhooks.inbox_writer import (
+    AsyncCommitWriter,
+    GroupCommitWriter,
+    InboxWriter,
+    LoopCommitWriter,
+)
 from webhooks.metrics import CONTENT_TYPE, InboxCollector, ServeMetrics
 from webhooks.openapi import DOCS_HEADERS, OPENAPI, docs_html
 from webhooks.receiver import WebhookReceiver
@@ -71,7 +77,11 @@ def _stale_after_s(parts: ServeParts) -> float:
     return max(3 * parts.settings.scheduler.incremental_interval_minutes * 60.0, 900.0)
 
 
-def _writer(parts: ServeParts) -> GroupCommitWriter:
+def _writer(parts: ServeParts) -> InboxWriter:
+    """The inbox writer, on the event loop for both stores: SQLite commits there at once (a
+    commit takes tens of microseconds; the writer thread takes over while another process
+    holds the lock), PostgreSQL through its async driver. Routed events (member portals) keep
+    the writer thread."""
     metrics, loop = parts.metrics, parts.worker_loop
 
     def on_commit(submitted: int, new: int) -> None:
@@ -80,8 +90,18 @@ def _writer(parts: ServeParts) -> GroupCommitWriter:
         if new and loop is not None:
             loop.wake()
 
-    insert = parts.route_events or parts.store.inbox_insert
-    return GroupCommitWriter(insert, window_s=parts.commit_window_s, on_commit=on_commit)
+    if parts.route_events is not None:
+        return GroupCommitWriter(parts.route_events, window_s=parts.commit_window_s,
+                                 on_commit=on_commit)
+    if parts.store.dialect == "postgresql":
+        appender = parts.store.inbox_async_appender()
+        return AsyncCommitWriter(appender.append, on_commit=on_commit, on_close=appender.close)
+    waiting = parts.store.inbox_appender(wait=True)
+    thread = GroupCommitWriter(waiting.append, window_s=parts.commit_window_s,
+                               on_commit=on_commit, on_stop=waiting.close)
+    at_once = parts.store.inbox_appender(wait=False)
+    return LoopCommitWriter(at_once.append, thread, busy=InboxBusy, on_commit=on_commit,
+                            on_stop=at_once.close)
 
 
 def create_app(parts: ServeParts) -> Starlette:
@@ -140,10 +160,11 @@ def create_app(parts: ServeParts) -> Starlette:
                 parts.scheduler.stop()
             if parts.worker_loop is not None:
                 parts.worker_loop.stop()
+            await writer.drain()
             writer.stop()
 
     routes = [
-        Route(WEBHOOK_PATH, receiver.handle, methods=["POST"]),
+        Route(WEBHOOK_PATH, receiver, methods=["POST"]),
         *admin.routes(),
         Route("/healthz", health.healthz, methods=["GET"]),
         Route("/readyz", health.readyz, methods=["GET"]),

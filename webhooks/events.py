@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
@@ -132,6 +132,8 @@ class InboxEvent:
     property_name: str | None
     occurred_at_ms: int
     payload: bytes  # the event's own JSON, for audit and dead letters
+    item: dict[str, Any] = field(compare=False, repr=False, default_factory=dict)
+    """The same event parsed (what ``payload`` encodes), so nobody parses it twice."""
 
 
 def _dedup_key(portal_id: int | str, event: Mapping[str, Any]) -> str:
@@ -186,6 +188,7 @@ def parse_delivery(body: bytes) -> list[InboxEvent]:
                 property_name=item.get("propertyName"),
                 occurred_at_ms=occurred,
                 payload=orjson.dumps(item),
+                item=item,
             )
         )
     return events

@@ -82,6 +82,8 @@ class SignatureCheck:
 
 def normalize_uri(uri: str) -> str:
     """Decode the escapes HubSpot's v3 scheme decodes (case-insensitively); keep the rest."""
+    if "%" not in uri:
+        return uri
     out: list[str] = []
     i = 0
     while i < len(uri):
@@ -97,7 +99,7 @@ def normalize_uri(uri: str) -> str:
 
 def sign_v3(secret: str, method: str, uri: str, body: bytes, timestamp_ms: str) -> str:
     message = method.encode() + normalize_uri(uri).encode() + body + timestamp_ms.encode()
-    digest = hmac.new(secret.encode(), message, hashlib.sha256).digest()
+    digest = hmac.digest(secret.encode(), message, "sha256")
     return base64.b64encode(digest).decode()
 
 

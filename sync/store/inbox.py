@@ -11,18 +11,20 @@ SKIP LOCKED``, so concurrent workers never get the same row; SQLite runs one wri
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import contextlib
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Row, String, and_, case, delete, func, literal, or_, select, update
-from sqlalchemy.engine import Dialect
+from sqlalchemy.engine import Dialect, Engine
 
 from sync.store.base import IN_CHUNK, OpsBase, chunked, insert_ignore
 from sync.store.records import InboxEvent, InboxItem
 from sync.store.schema import inbox
 
-__all__ = ["DEAD", "DONE", "MAX_DEDUP_KEY", "InboxOps"]
+__all__ = ["DEAD", "DONE", "MAX_DEDUP_KEY", "AsyncInboxAppender", "InboxAppender", "InboxBusy",
+           "InboxOps"]
 
 PENDING = "pending"
 CLAIMED = "claimed"
@@ -110,7 +112,138 @@ def _fast_insert(dialect: Dialect) -> tuple[str, _Convert]:
     return _FAST[dialect.name]
 
 
+class InboxBusy(Exception):
+    """Another connection holds SQLite's write lock (``InboxAppender(wait=False)`` only)."""
+
+
+class InboxAppender:
+    """Queue webhook events on one driver connection of its own: the receiver's hot path.
+
+    Same rows as ``InboxOps.inbox_insert`` (the same precompiled insert-or-ignore and bind
+    conversion) without a pool checkout, transaction events or statement machinery per commit.
+    ``wait=False`` (SQLite only): never wait for the write lock; raise ``InboxBusy`` at once so
+    an event loop calling ``append`` is never blocked behind another writer. The connection is
+    dropped after any failure and a fresh one taken at the next call. One thread at a time.
+    """
+
+    def __init__(self, engine: Engine, now: Callable[[], datetime], *, wait: bool = True) -> None:
+        self._engine = engine
+        self._now = now
+        self._wait = wait or engine.dialect.name != "sqlite"
+        self._sqlite = engine.dialect.name == "sqlite"
+        self._sql, self._convert = _fast_insert(engine.dialect)
+        self._conn: Any = None
+
+    def _connection(self) -> Any:
+        if self._conn is None:
+            conn = self._engine.raw_connection()
+            if self._sqlite and not self._wait:
+                cursor = conn.cursor()
+                cursor.execute("PRAGMA busy_timeout = 0")
+                cursor.close()
+            self._conn = conn
+        return self._conn
+
+    def append(self, events: Sequence[InboxEvent]) -> int:
+        """Queue ``events`` in one transaction; return how many were new."""
+        now = self._now()
+        rows = self._convert(list({e.dedup_key: _event_row(e, now) for e in events}.values()))
+        conn = self._connection()
+        cursor = conn.cursor()
+        try:
+            if self._sqlite:
+                cursor.execute("BEGIN IMMEDIATE")
+            cursor.executemany(self._sql, rows)
+            inserted = max(int(cursor.rowcount), 0)
+            if self._sqlite:
+                cursor.execute("COMMIT")
+            else:
+                conn.commit()
+            return inserted
+        except Exception as exc:
+            self._discard()
+            if self._sqlite and not self._wait and _locked(exc):
+                raise InboxBusy(str(exc)) from exc
+            raise
+        finally:
+            with contextlib.suppress(Exception):
+                cursor.close()
+
+    def _discard(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is None:
+            return
+        with contextlib.suppress(Exception):
+            conn.rollback()
+        with contextlib.suppress(Exception):
+            conn.invalidate()  # never back into the pool: its state is unknown
+
+    def close(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            with contextlib.suppress(Exception):
+                conn.close()
+
+
+class AsyncInboxAppender:
+    """``InboxAppender`` for PostgreSQL on the event loop: psycopg's async connection, so a
+    commit's round trip waits on the loop instead of a thread (no hand-off per batch).
+
+    Not thread-safe and not concurrent: one ``append`` at a time (``LoopCommitWriter`` keeps
+    it so). The connection is dropped after any failure and made again at the next call.
+    """
+
+    def __init__(self, engine: Engine, now: Callable[[], datetime]) -> None:
+        if engine.dialect.name != "postgresql":
+            raise ValueError("AsyncInboxAppender is for PostgreSQL stores")
+        self._conninfo = engine.url.set(drivername="postgresql").render_as_string(
+            hide_password=False)
+        self._now = now
+        self._sql, self._convert = _fast_insert(engine.dialect)
+        self._conn: Any = None
+
+    async def append(self, events: Sequence[InboxEvent]) -> int:
+        """Queue ``events`` in one transaction; return how many were new."""
+        import psycopg  # the postgres extra; only PostgreSQL stores get here
+
+        now = self._now()
+        rows = self._convert(list({e.dedup_key: _event_row(e, now) for e in events}.values()))
+        try:
+            if self._conn is None:
+                self._conn = await psycopg.AsyncConnection.connect(self._conninfo)
+            async with self._conn.cursor() as cursor:
+                await cursor.executemany(self._sql, rows)
+                inserted = max(int(cursor.rowcount), 0)
+            await self._conn.commit()
+            return inserted
+        except BaseException:
+            await self.close()
+            raise
+
+    async def close(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            with contextlib.suppress(Exception):
+                await conn.close()
+
+
+def _locked(exc: BaseException) -> bool:
+    text = str(exc).lower()
+    return "database is locked" in text or "database is busy" in text
+
+
 class InboxOps(OpsBase):
+    def inbox_appender(self, *, wait: bool = True) -> InboxAppender:
+        """A dedicated connection for queueing events (the webhook receiver's)."""
+        return InboxAppender(self._appender_engine(), self._now, wait=wait)
+
+    def inbox_async_appender(self) -> AsyncInboxAppender:
+        """PostgreSQL: a dedicated async connection for queueing events on an event loop."""
+        return AsyncInboxAppender(self._appender_engine(), self._now)
+
+    def _appender_engine(self) -> Engine:
+        raise NotImplementedError
+
     def inbox_insert(self, events: Iterable[InboxEvent]) -> int:
         """Queue events; ones whose dedup key is already there are ignored. Returns new rows.
 

@@ -99,6 +99,9 @@ class Store(_DataOps):
         together on PostgreSQL (they serialize on an advisory lock)."""
         run_migrations(self._engine)
 
+    def _appender_engine(self) -> Engine:
+        return self._engine
+
     def ping(self) -> bool:
         """Readiness: True when the database answers a trivial query."""
         try:
