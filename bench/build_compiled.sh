@@ -27,6 +27,7 @@ import policies, policies.evaluate
 assert policies.COMPILED, f"not the compiled build: {policies.evaluate.__file__}"
 print(f"compiled build: {policies.evaluate.__file__}")
 PY
+"$venv/bin/partner-sync" --version | grep -F "(rules engine: compiled with mypyc)"
 "$venv/bin/python" -m pytest -q -p no:cacheprovider \
   tests/policies tests/mappers tests/test_bench_policies.py
 echo "source: $root"
