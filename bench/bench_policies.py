@@ -19,6 +19,11 @@ Usage (from the repository root)::
 
 The plain cold call is timed in ``--runs`` fresh processes (default 5), each beside its own
 baseline; the table shows the first run and the median with its spread [min, max].
+
+Every child reports which build of ``policies`` it imported: ``pure-python`` (the default,
+``pip install -e .``) or ``mypyc`` (the opt-in compiled install, ``PARTNER_SYNC_COMPILE=1 pip
+install .``), with the file of ``policies.evaluate``. To measure a compiled install, run from a
+directory whose ``policies/`` does not shadow it (a copy of ``bench/`` alone will do).
 """
 
 from __future__ import annotations
@@ -48,6 +53,17 @@ from policies.model import Program
 ROOT = Path(__file__).resolve().parents[1]
 TARGETS = {"M": (2.0, None), "L": (20.0, 1024.0)}  # (seconds, MiB) from the task
 RATIO_TARGETS = {"M": 2.5}  # plain cold call / bookkeeping baseline, same process
+
+
+def policies_build() -> dict[str, str]:
+    """Which build of the rules engine this process imported, and from where."""
+    import policies
+    import policies.evaluate
+
+    return {
+        "policies_build": "mypyc" if policies.COMPILED else "pure-python",
+        "policies_file": policies.evaluate.__file__ or "?",
+    }
 
 
 def baseline(program: Program, as_of: date) -> int:
@@ -114,6 +130,7 @@ def run_paused_child(name: str, seed: int, repeat: int) -> dict[str, Any]:
     paused_s = _timed(lambda: evaluate_paused_gc(program, terms, as_of), 1)
     warm_s = _timed(lambda: evaluate_paused_gc(program, terms, as_of), repeat)
     return {
+        **policies_build(),
         "engine_paused_s": round(paused_s, 3),
         "engine_paused_warm_s": round(warm_s, 3),
         "paused_peak_rss_mib": round(_rss_mib(), 1),
@@ -137,6 +154,7 @@ def run_child(name: str, seed: int, repeat: int, profile_hot: bool) -> dict[str,
     gc.unfreeze()
     result = evaluate_program(program, terms, as_of)
     out: dict[str, Any] = {
+        **policies_build(),
         "profile": name,
         "seed": seed,
         "as_of": as_of.isoformat(),
@@ -195,9 +213,15 @@ def run_profile(
         child["load_1min_before"] = round(load, 2)
         each.append(child)
     measured = dict(each[0])
-    measured.update(_run_child(["--paused-child", name, *common]))
+    paused = _run_child(["--paused-child", name, *common])
+    builds = {r["policies_build"] for r in [*each, paused]}
+    if len(builds) != 1:
+        raise SystemExit(f"the children imported different builds of policies: {builds}")
+    measured.update(paused)
     columns = ("baseline_s", "engine_s", "ratio", "baseline_cpu_s", "engine_cpu_s", "ratio_cpu")
-    measured["runs"] = [{k: r[k] for k in (*columns, "load_1min_before")} for r in each]
+    measured["runs"] = [
+        {k: r[k] for k in (*columns, "load_1min_before", "policies_build")} for r in each
+    ]
     for column in columns:
         values = sorted(r[column] for r in each)
         measured[f"{column}_median"] = round(statistics.median(values), 3)
@@ -270,7 +294,8 @@ def print_table(rows: list[dict[str, Any]]) -> None:
         )
     for r in rows:
         runs = r.get("runs", [])
-        print(f"\nprofile {r['profile']}, {len(runs)} run(s), each in a fresh process:")
+        print(f"\nprofile {r['profile']}, {len(runs)} run(s), each in a fresh process; rules "
+              f"engine build: {r['policies_build']} ({r['policies_file']}):")
         for i, run in enumerate(runs, 1):
             print(f"  run {i}: wall: baseline {run['baseline_s']} s, plain cold "
                   f"{run['engine_s']} s, ratio {run['ratio']}; CPU: baseline "

@@ -25,7 +25,10 @@ def _version(value: bool) -> None:
     if value:
         from importlib.metadata import version
 
-        typer.echo(f"partner-sync {version('partner-sync')}")
+        import policies
+
+        build = "compiled with mypyc" if policies.COMPILED else "pure Python"
+        typer.echo(f"partner-sync {version('partner-sync')} (rules engine: {build})")
         raise typer.Exit()
 
 

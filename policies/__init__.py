@@ -2,6 +2,9 @@
 
 Entry point: ``evaluate_program(program, terms, as_of) -> ProgramResult``. The value types are
 in ``policies.model``; reason, problem and compliance codes in ``policies.reasons``.
+
+``COMPILED`` says whether this build of the package was compiled with mypyc (an opt-in
+install, ``PARTNER_SYNC_COMPILE=1 pip install .``; see setup.py) or is plain Python.
 """
 
 from policies.dates import add_days, add_months, next_payout_on_or_after, quarter_payout_date
@@ -9,7 +12,11 @@ from policies.domains import registrable_domain
 from policies.evaluate import evaluate_program
 from policies.reasons import ComplianceFlag, ProblemCode, Reason
 
+COMPILED: bool = not __file__.endswith((".py", ".pyc"))
+"""True when the package's modules are mypyc extension modules (``policies.dates`` excepted)."""
+
 __all__ = [
+    "COMPILED",
     "ComplianceFlag",
     "ProblemCode",
     "Reason",

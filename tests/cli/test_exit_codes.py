@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+import policies
 from cli.exits import EXIT_CODES, ExitCode
 from tests.cli.conftest import env_for, invoke
 
@@ -36,7 +37,9 @@ def test_help_shows_every_exit_code() -> None:
 def test_version() -> None:
     result = invoke(["--version"])
     assert result.exit_code == 0
-    assert re.fullmatch(r"partner-sync \d+\.\d+\.\d+\S*\n", result.stdout)
+    found = re.fullmatch(r"partner-sync \d+\.\d+\.\d+\S* \(rules engine: (.+)\)\n", result.stdout)
+    assert found, result.stdout
+    assert found.group(1) == ("compiled with mypyc" if policies.COMPILED else "pure Python")
 
 
 def test_a_port_in_use_exits_2_naming_it(store_url: str) -> None:
