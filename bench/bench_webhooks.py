@@ -1,6 +1,7 @@
 """Webhook receiver benchmark: the real ``partner-sync serve`` under wrk, beside a bare app.
 
     python -m bench.bench_webhooks [--duration 15] [--stores sqlite,postgres] [--levers]
+                                   [--previous-tree DIR] [--before-tree DIR]
                                    [--out bench/out/webhooks.json]
 
 Everything runs in processes of its own on this machine: the sandbox (profile S, seed 1, rate
@@ -18,7 +19,9 @@ the end of the run (sent, never answered).
 
 ``--levers`` also measures, on SQLite, this code with the worker on a thread and/or asyncio + h11
 (each lever alone); ``--before-tree DIR`` measures the code of another checkout (the code before
-this work) the way it shipped, first.
+this work) the way it shipped, first; ``--previous-tree DIR`` measures another commit's own
+``partner-sync serve`` first, on every store. Either tree's server is started in the tree's
+folder, and the bench checks that its code is what gets imported.
 """
 
 from __future__ import annotations
@@ -59,6 +62,7 @@ class Variant:
     http: str
     worker_process: bool
     tree: str | None = None  # another checkout's code (``--before-tree``), run as it shipped
+    tree_cli: bool = False  # run the tree's own ``partner-sync serve`` (``--previous-tree``)
 
     @property
     def cli(self) -> bool:
@@ -93,9 +97,9 @@ def _wait_http(url: str, process: subprocess.Popen[bytes], timeout_s: float = 60
 
 @contextmanager
 def _process(command: list[str], url: str, env: dict[str, str], *, quiet: bool = False,
-             timeout_s: float = 60) -> Iterator[None]:
+             timeout_s: float = 60, cwd: str | None = None) -> Iterator[None]:
     out = subprocess.DEVNULL if quiet else None
-    process = subprocess.Popen(command, env=env, stdout=out, stderr=out)
+    process = subprocess.Popen(command, env=env, stdout=out, stderr=out, cwd=cwd)
     try:
         _wait_http(url, process, timeout_s)
         yield
@@ -138,6 +142,8 @@ _BEFORE = ("import sys, uvicorn; from config.settings import Settings; "
 
 
 def _serve_command(variant: Variant, port: int) -> list[str]:
+    if variant.tree is not None and variant.tree_cli:
+        return [sys.executable, "-m", "cli.main", "serve", "--port", str(port)]
     if variant.tree is not None:
         return [sys.executable, "-c", _BEFORE, str(port)]
     if variant.cli:
@@ -232,6 +238,17 @@ def _verdict(events: int, serve: dict[str, Any], bare: dict[str, Any]) -> dict[s
             "met": met and bool(serve["inbox_exact"])}
 
 
+def _check_tree(tree: str, env: dict[str, str]) -> None:
+    """The other checkout's code is what runs: started in that folder (a process's own folder
+    comes first on its import path, ahead of PYTHONPATH and of this editable install)."""
+    probe = subprocess.run([sys.executable, "-c", "import cli, webhooks; print(cli.__file__); "
+                            "print(webhooks.__file__)"], env=env, cwd=tree, check=True,
+                           capture_output=True, text=True).stdout.split()
+    root = Path(tree).resolve()
+    if not all(Path(f).resolve().is_relative_to(root) for f in probe):
+        raise RuntimeError(f"{tree}: the code under test would not come from it: {probe}")
+
+
 def _bench_variant(variant: Variant, store_url: str, sandbox_url: str, bare_url: str,
                    deal_ids: list[str], duration_s: int, tmp: Path) -> list[dict[str, Any]]:
     port = free_port()
@@ -240,7 +257,8 @@ def _bench_variant(variant: Variant, store_url: str, sandbox_url: str, bare_url:
     env = _env(store_url, sandbox_url, port)
     if variant.tree is not None:
         env["PYTHONPATH"] = variant.tree
-    with _process(_serve_command(variant, port), url + "/healthz", env):
+        _check_tree(variant.tree, env)
+    with _process(_serve_command(variant, port), url + "/healthz", env, cwd=variant.tree):
         time.sleep(2)  # the worker process starts and settles
         for events in SHAPES:
             bare = _bare_run(bare_url, tmp, deal_ids, events, duration_s)
@@ -291,7 +309,10 @@ def _bench(args: argparse.Namespace, tmp: Path) -> list[dict[str, Any]]:
                 variants: tuple[Variant, ...] = (SHIPPED,)
                 if args.levers and kind == "sqlite":
                     variants = (*LEVERS, SHIPPED)
-                if args.before_tree and kind == "sqlite":
+                if args.previous_tree:
+                    variants = (Variant("previous commit: partner-sync serve", "auto", "auto",
+                                        True, args.previous_tree, tree_cli=True), *variants)
+                if args.before_tree:
                     variants = (Variant("code before this work (worker thread, asyncio + h11)",
                                         "asyncio", "h11", False, args.before_tree), *variants)
                 for variant in variants:
@@ -331,6 +352,9 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=15)
     parser.add_argument("--stores", default="sqlite,postgres")
     parser.add_argument("--levers", action="store_true")
+    parser.add_argument("--previous-tree", help="a checkout of another commit (`git archive "
+                        "REV | tar -x -C DIR`): its own `partner-sync serve` is measured first, "
+                        "in the same run, for every store")
     parser.add_argument("--before-tree", help="a checkout of the code before, e.g. "
                         "`git archive 31c9941 | tar -x -C /tmp/before`: measured first")
     parser.add_argument("--out", default="bench/out/webhooks.json")
