@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, select
+from sqlalchemy import create_engine, select, text
+from sqlalchemy.engine import make_url
 
 from sync.store import InboxEvent, Store
 from sync.store.inbox import InboxBusy
 from sync.store.schema import inbox
+from tests.store.conftest import FakeClock
 
 
 def _rows(url: str) -> list[dict[str, Any]]:
@@ -50,10 +55,28 @@ def test_appender_rows_equal_inbox_insert_rows(store: Store, store_url: str) -> 
     assert _comparable(rows, "a") == _comparable(rows, "b")
 
 
+@pytest.fixture
+def pg_store(pg_dsn: str, clock: FakeClock) -> Iterator[tuple[Store, str]]:
+    schema = f"partner_sync_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(pg_dsn)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = make_url(pg_dsn).update_query_dict(
+        {"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
+    store = Store.from_url(url, clock)
+    store.migrate()
+    try:
+        yield store, url
+    finally:
+        store.close()
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
 @pytest.mark.postgres
-def test_async_appender_rows_equal_inbox_insert_rows(store: Store, store_url: str) -> None:
-    if store.dialect != "postgresql":
-        pytest.skip("the async appender is PostgreSQL's")
+def test_async_appender_rows_equal_inbox_insert_rows(pg_store: tuple[Store, str]) -> None:
+    store, store_url = pg_store
     assert store.inbox_insert(_batch("a")) == 3
     appender = store.inbox_async_appender()
 
@@ -68,11 +91,11 @@ def test_async_appender_rows_equal_inbox_insert_rows(store: Store, store_url: st
     assert _comparable(rows, "a") == _comparable(rows, "c")
 
 
-def test_sqlite_appender_that_must_not_wait_says_busy_at_once(store: Store,
-                                                              store_url: str) -> None:
-    if store.dialect != "sqlite":
-        pytest.skip("SQLite's write lock")
-    other = sqlite3.connect(store_url.removeprefix("sqlite:///"), isolation_level=None)
+def test_sqlite_appender_that_must_not_wait_says_busy_at_once(tmp_path: Path,
+                                                              clock: FakeClock) -> None:
+    store = Store.from_url(f"sqlite:///{tmp_path / 'busy.db'}", clock)
+    store.migrate()
+    other = sqlite3.connect(tmp_path / "busy.db", isolation_level=None)
     at_once = store.inbox_appender(wait=False)
     try:
         other.execute("BEGIN IMMEDIATE")
@@ -83,3 +106,4 @@ def test_sqlite_appender_that_must_not_wait_says_busy_at_once(store: Store,
     finally:
         at_once.close()
         other.close()
+        store.close()
