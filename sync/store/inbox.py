@@ -137,6 +137,9 @@ class InboxAppender:
     def _connection(self) -> Any:
         if self._conn is None:
             conn = self._engine.raw_connection()
+            # Out of the pool for good: it is this appender's alone, and closing it must not
+            # hand a connection without a busy timeout to anyone else.
+            conn.detach()
             if self._sqlite and not self._wait:
                 cursor = conn.cursor()
                 cursor.execute("PRAGMA busy_timeout = 0")
@@ -185,12 +188,17 @@ class InboxAppender:
                 conn.close()
 
 
+CONNECT_TIMEOUT_S = 5
+
+
 class AsyncInboxAppender:
     """``InboxAppender`` for PostgreSQL on the event loop: psycopg's async connection, so a
     commit's round trip waits on the loop instead of a thread (no hand-off per batch).
 
-    Not thread-safe and not concurrent: one ``append`` at a time (``LoopCommitWriter`` keeps
-    it so). The connection is dropped after any failure and made again at the next call.
+    Not thread-safe and not concurrent: one ``append`` at a time (``AsyncCommitWriter`` keeps
+    it so). The connection is dropped after any failure and made again at the next call; making
+    it gives up after ``CONNECT_TIMEOUT_S`` (the deliveries waiting are answered 5xx and HubSpot
+    retries them).
     """
 
     def __init__(self, engine: Engine, now: Callable[[], datetime]) -> None:
@@ -210,7 +218,8 @@ class AsyncInboxAppender:
         rows = self._convert(list({e.dedup_key: _event_row(e, now) for e in events}.values()))
         try:
             if self._conn is None:
-                self._conn = await psycopg.AsyncConnection.connect(self._conninfo)
+                self._conn = await psycopg.AsyncConnection.connect(
+                    self._conninfo, connect_timeout=CONNECT_TIMEOUT_S)
             async with self._conn.cursor() as cursor:
                 await cursor.executemany(self._sql, rows)
                 inserted = max(int(cursor.rowcount), 0)

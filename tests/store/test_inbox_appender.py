@@ -107,3 +107,22 @@ def test_sqlite_appender_that_must_not_wait_says_busy_at_once(tmp_path: Path,
         at_once.close()
         other.close()
         store.close()
+
+
+def test_closing_the_appender_that_must_not_wait_leaves_the_pool_its_busy_timeout(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    store = Store.from_url(f"sqlite:///{tmp_path / 'pool.db'}", clock)
+    store.migrate()
+    at_once = store.inbox_appender(wait=False)
+    try:
+        assert at_once.append(_batch("p")) == 3
+    finally:
+        at_once.close()
+    try:
+        with store._engine.connect() as conn:  # what the admin API or /readyz would get next
+            driver = conn.connection.driver_connection
+            assert driver is not None
+            assert driver.execute("PRAGMA busy_timeout").fetchone()[0] > 0
+    finally:
+        store.close()
