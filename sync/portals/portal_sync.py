@@ -91,8 +91,7 @@ class PortalSync:
 
     def view(self) -> ProgramView:
         """The member views, rebuilt only when the program's run log moved on."""
-        runs = [r for r in self.store.list_runs(limit=20) if r.kind != "portal"]
-        key = (runs[0].run_id, runs[0].finished_at, runs[0].status) if runs else None
+        key = self.store.latest_run_state(excluding=("portal",))
         with self._view_lock:
             if self._view is None or self._view[0] != key:
                 self._view = (key, ProgramView.build(self.store, self.settings.contract()))

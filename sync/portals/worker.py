@@ -84,9 +84,11 @@ class PortalWorker:
 
     def watch_program(self) -> int:
         """Queue ``out`` jobs for every connected portal when the program has a new run."""
-        runs = [r for r in self.syncer.store.list_runs(limit=20) if r.kind != "portal"]
-        key = (runs[0].run_id, runs[0].status) if runs else None
-        if key is None or key == self._last_program_run or runs[0].finished_at is None:
+        latest = self.syncer.store.latest_run_state(excluding=("portal",))
+        if latest is None or latest.finished_at is None:
+            return 0
+        key = (latest.run_id, latest.status)
+        if key == self._last_program_run:
             return 0
         self._last_program_run = key
         return self.repo.enqueue(self.repo.hub_ids(), "out")

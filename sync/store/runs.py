@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date
-from typing import Any
+from datetime import date, datetime
+from typing import Any, NamedTuple
 
-from sqlalchemy import Row, func, insert, select, update
+from sqlalchemy import Row, func, insert, select, true, update
 
 from policies.model import Problem
 from sync.store.base import OpsBase, chunked
@@ -14,7 +14,7 @@ from sync.store.locks import Fence
 from sync.store.records import RunCounts, RunInfo, RunProblem
 from sync.store.schema import run_problems, runs
 
-__all__ = ["ABANDONED", "RUNNING", "RunOps"]
+__all__ = ["ABANDONED", "RUNNING", "RunOps", "RunState"]
 
 RUNNING = "running"
 ABANDONED = "abandoned"
@@ -23,6 +23,14 @@ _PROBLEM_BATCH = 5_000
 
 def _counts_doc(counts: RunCounts) -> dict[str, dict[str, int]]:
     return {obj: {stage: int(n) for stage, n in stages.items()} for obj, stages in counts.items()}
+
+
+class RunState(NamedTuple):
+    """Where a run stands: enough to tell that the run log moved on."""
+
+    run_id: int
+    status: str
+    finished_at: datetime | None
 
 
 def _info(row: Row[Any], problem_count: int, problems: tuple[RunProblem, ...] = ()) -> RunInfo:
@@ -116,6 +124,19 @@ class RunOps(OpsBase):
         )
         with self._read() as conn:
             return [_info(row, int(row.n_problems)) for row in conn.execute(query)]
+
+    def latest_run_state(self, *, excluding: tuple[str, ...] = ()) -> RunState | None:
+        """The newest run whose kind is not in ``excluding``: id, status, finished time. One
+        indexed row, however many runs of the excluded kinds came after it."""
+        query = (
+            select(runs.c.run_id, runs.c.status, runs.c.finished_at)
+            .where(runs.c.kind.not_in(excluding) if excluding else true())
+            .order_by(runs.c.run_id.desc())
+            .limit(1)
+        )
+        with self._read() as conn:
+            row = conn.execute(query).first()
+        return None if row is None else RunState(int(row.run_id), row.status, row.finished_at)
 
     def get_run(self, run_id: int, problem_limit: int = 10_000) -> RunInfo | None:
         """One run with its problems (up to ``problem_limit``), or None if unknown."""

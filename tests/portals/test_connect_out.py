@@ -72,6 +72,21 @@ def test_an_out_job_after_a_program_run_that_changed_nothing_makes_no_call(
         assert rig.companies(ALPHA_HUB)["shop-a.com"][C.registration_status] == "converted"
 
 
+def test_a_program_run_followed_by_many_portal_runs_still_queues_out_jobs(
+        tmp_path: Path) -> None:
+    with portal_rig(tmp_path) as rig:
+        rig.connect("ALPHA", ALPHA_HUB)
+        rig.parts.worker.drain()
+        rig.parts.worker.watch_program()  # the setup's full sync: an out job, done below
+        rig.parts.worker.drain()
+        rig.runtime.engine.reevaluate(trigger="test")  # a program run ...
+        store = rig.runtime.store
+        for n in range(25):  # ... then more portal jobs than a page of the run log
+            store.finish_run(store.start_run("portal", None, f"portal:{n}:inbound"), "ok", {})
+        assert rig.parts.worker.watch_program() == 1
+        assert rig.parts.worker.watch_program() == 0  # once per program run
+
+
 def test_member_portal_properties_come_in_one_batch_and_again_change_nothing(
         tmp_path: Path) -> None:
     with portal_rig(tmp_path) as rig:

@@ -106,3 +106,19 @@ def test_list_runs_newest_first_with_problem_counts(store: Store) -> None:
     assert store.get_run(second + 100) is None
     with pytest.raises(KeyError):
         store.finish_run(second + 100, "ok", {})
+
+
+def test_latest_run_state_skips_the_excluded_kinds_however_many(store: Store) -> None:
+    assert store.latest_run_state(excluding=("portal",)) is None
+    program = store.start_run("full", None, "cli")
+    assert store.latest_run_state(excluding=("portal",)) == (program, "running", None)
+    store.finish_run(program, "ok", {})
+    for n in range(30):
+        store.finish_run(store.start_run("portal", None, f"portal:{n}"), "ok", {})
+    latest = store.latest_run_state(excluding=("portal",))
+    assert latest is not None
+    assert (latest.run_id, latest.status) == (program, "ok")
+    assert latest.finished_at is not None
+    newest = store.latest_run_state()
+    assert newest is not None
+    assert newest.run_id == program + 30
