@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    text,
 )
 
 from sync.store.coltypes import ExactDecimal, JsonValue, UtcDateTime
@@ -130,6 +131,9 @@ runs = Table(
     Column("counts", JsonValue(), nullable=False),
     Column("error", Text(), nullable=True),
     Index("ix_runs_started", "started_at"),
+    # the newest program run (any kind but a member-portal job) in one index step
+    Index("ix_runs_program", "run_id", sqlite_where=text("kind != 'portal'"),
+          postgresql_where=text("kind != 'portal'")),
     # the sync lock holder the run belongs to (a run whose holder is gone is abandoned)
     Column("lock_name", String(128), nullable=True),
     Column("lock_owner", String(128), nullable=True),

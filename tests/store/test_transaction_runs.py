@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -122,3 +123,20 @@ def test_latest_run_state_skips_the_excluded_kinds_however_many(store: Store) ->
     newest = store.latest_run_state()
     assert newest is not None
     assert newest.run_id == program + 30
+
+
+def test_the_newest_program_run_is_an_index_step_not_a_scan_of_portal_runs(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    store = Store.from_url(f"sqlite:///{tmp_path / 'plan.db'}", clock)
+    store.migrate()
+    try:
+        with store._engine.connect() as conn:
+            driver = conn.connection.driver_connection
+            assert driver is not None
+            plan = " ".join(str(row[-1]) for row in driver.execute(
+                "EXPLAIN QUERY PLAN SELECT run_id, status, finished_at FROM runs "
+                "WHERE kind != 'portal' ORDER BY run_id DESC LIMIT 1"))
+        assert "ix_runs_program" in plan
+    finally:
+        store.close()
