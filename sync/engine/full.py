@@ -11,8 +11,8 @@ What is read (DESIGN.md "Data flow" 1), with the fewest calls:
   reads of what they point at (primary companies, subscriptions) at each batch's maximum.
 
 The searches run in their own thread on the search budget while this thread spends the general
-budget on the expansion (``stream.SearchFeed``), so the read takes about
-``max(searches / 5 per s, calls / 19 per s)``.
+budget on the expansion (``stream.SearchFeed``), whose calls overlap in a few worker threads
+(``stream.PageExpander``), so the read takes about ``max(searches / 5 per s, calls / 19 per s)``.
 
 A full read is a reconcile: mirror rows of a type that this read did not see (deleted, archived,
 or no longer carrying anything) are removed from the mirror.
@@ -102,11 +102,12 @@ def read_full(
 
     ``write_mirror=False`` (a dry run) leaves the mirror as it was; the records are returned.
     """
-    expander = PageExpander(gateway, store, contract, write_mirror=write_mirror)
-    with SearchFeed(gateway, contract, full_searches(contract), page_size=page_size) as feed:
-        for object_type, records in feed:
-            expander.add_page(object_type, records)
-    expander.finish()
+    with PageExpander(gateway, store, contract, write_mirror=write_mirror) as expander:
+        with SearchFeed(gateway, contract, full_searches(contract),
+                        page_size=page_size) as feed:
+            for object_type, records in feed:
+                expander.add_page(object_type, records)
+        expander.finish()
     counts = {t: expander.searched[t] + expander.fetched[t] for t in OBJECT_TYPES}
     deleted = dict.fromkeys(OBJECT_TYPES, 0)
     for object_type in OBJECT_TYPES if write_mirror else ():

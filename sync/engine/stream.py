@@ -1,4 +1,4 @@
-"""The full read's two halves running at once: searches in one thread, expansion in the other.
+"""The full read's two halves running at once: searches in one thread, expansion beside them.
 
 HubSpot gives searches their own budget (5 per second) beside the general one (190 per 10 s).
 ``SearchFeed`` walks the searches in a producer thread and hands each page over a bounded queue;
@@ -6,22 +6,36 @@ HubSpot gives searches their own budget (5 per second) beside the general one (1
 page by page as pages arrive. The two budgets are then spent together, so a full read takes
 about ``max(searches / 5, calls / 19)`` seconds instead of their sum.
 
+The expansion's own calls overlap too, so they are paced by the general budget rather than by
+one round trip after another: ``PageExpander`` sends them through a small pool of worker
+threads (``EXPAND_WORKERS``). A page's association reads (one per target type) go out together
+and are waited for; the batch reads they lead to are sent without waiting (at most
+``BATCHES_IN_FLIGHT_PER_WORKER`` per worker outstanding) and taken in later, while the caller's
+thread writes pages to the mirror. Workers only call the gateway and convert its answer; every
+piece of bookkeeping (``seen``, ``fetched``, what is requested) and every mirror write happens
+in the caller's thread.
+
 What a reader can rely on:
 
-- pages arrive in the order of ``searches`` (so every member/carrier company is known before the
-  first contact or deal page is expanded, and is never fetched twice);
+- pages are expanded in the order of ``searches`` (so every member/carrier company is known
+  before the first contact or deal page is expanded, and is never fetched twice);
 - related records are batch-read in full batches (100, or 50 with ``hs_mrr`` history), the rest
   at ``finish``, each id at most once: the calls equal ``ceil(ids / batch)`` per type;
-- with ``write_mirror`` every page goes to the mirror as soon as it is expanded and only ids are
-  kept; without it (a dry run) the records are kept in ``records`` instead;
-- an error on either side stops both and is raised in the caller's thread.
+- with ``write_mirror`` every page goes to the mirror as soon as it is expanded, every batch
+  read as soon as it is taken in, and only ids are kept; without it (a dry run) the records are
+  kept in ``records`` instead;
+- an error on any side (the search thread, an association read, a batch read) stops everything
+  and is raised in the caller's thread: leaving ``PageExpander``'s context cancels the calls not
+  yet started and waits for the running ones, and leaving ``SearchFeed``'s stops its thread.
 """
 
 from __future__ import annotations
 
 import queue
 import threading
+from collections import deque
 from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,6 +53,11 @@ __all__ = ["PageExpander", "Search", "SearchFeed"]
 
 QUEUE_PAGES = 8  # pages the producer may run ahead: bounds memory, enough to never starve
 PUT_POLL_S = 0.1  # how often a blocked producer checks whether the consumer gave up
+# Expansion calls in flight at once. Three keep the general budget (19/s) busy at a round trip
+# of 50-150 ms; more would only queue behind the pacer.
+EXPAND_WORKERS = 3
+BATCHES_IN_FLIGHT_PER_WORKER = 2  # batch reads sent and not yet taken in: bounds memory
+EXPAND_THREAD = "full-read-expand"
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,10 +128,14 @@ class SearchFeed:
 
 
 class PageExpander:
-    """Expands pages of searched records (see module); ``finish()`` reads what is left."""
+    """Expands pages of searched records (see module); ``finish()`` reads what is left.
+
+    Use as a context manager: leaving it (normally or by an exception) cancels the calls not yet
+    started and waits for those running, so no worker thread outlives the read.
+    """
 
     def __init__(self, gateway: Gateway, store: Store, contract: CrmContract,
-                 *, write_mirror: bool) -> None:
+                 *, write_mirror: bool, workers: int | None = None) -> None:
         self._gateway, self._store, self._contract = gateway, store, contract
         self._write_mirror = write_mirror
         self.seen: dict[str, set[str]] = {t: set() for t in OBJECT_TYPES}
@@ -121,27 +144,42 @@ class PageExpander:
         self.records: dict[ObjectKey, RawRecord] = {}
         self._requested: dict[str, set[str]] = {"companies": set(), "subscriptions": set()}
         self._pending: dict[str, list[str]] = {"companies": [], "subscriptions": []}
+        workers = workers or EXPAND_WORKERS
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=EXPAND_THREAD)
+        self._in_flight: deque[Future[tuple[str, list[RawRecord]]]] = deque()
+        self._max_in_flight = BATCHES_IN_FLIGHT_PER_WORKER * workers
+
+    def __enter__(self) -> PageExpander:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
 
     def add_page(self, object_type: str, records: list[RawRecord]) -> None:
         """Attach the page's associations, queue what they point at, keep or mirror the page."""
         by_id = {r.object_id: r for r in records}
         new = by_id.keys() - self.seen[object_type]
         self.searched[object_type] += len(new)
-        for to_type, primary in LINKS.get(object_type, ()):
-            if not by_id:
-                break
-            found = self._gateway.read_associations(object_type, to_type, list(by_id))
-            for record_id, targets in found.items():
+        links = LINKS.get(object_type, ()) if by_id else ()
+        # One association read per target type, all at once; harvested here in LINKS order.
+        reads = [self._pool.submit(self._gateway.read_associations, object_type, to_type,
+                                   list(by_id)) for to_type, _ in links]
+        self._harvest()  # batch reads of earlier pages meanwhile (errors surface)
+        for (to_type, primary), read in zip(links, reads, strict=True):
+            for record_id, targets in read.result().items():
                 refs = tuple(ref(link) for link in targets)
                 if record_id in by_id:
                     by_id[record_id] = by_id[record_id].with_associations(to_type, refs)
                 self._want(to_type, needed(refs, primary))
-        self._keep(object_type, list(by_id.values()))
         self._flush(full_batches_only=True)
+        self._keep(object_type, list(by_id.values()))  # runs while the batch reads are sent
+        self._harvest()
 
     def finish(self) -> None:
-        """Batch-read every related record still pending."""
+        """Batch-read every related record still pending and take in every answer."""
         self._flush(full_batches_only=False)
+        while self._in_flight:
+            self._take(self._in_flight.popleft())
 
     def _want(self, to_type: str, ids: Sequence[str]) -> None:
         for record_id in ids:
@@ -151,18 +189,39 @@ class PageExpander:
             self._pending[to_type].append(record_id)
 
     def _flush(self, *, full_batches_only: bool) -> None:
+        """Send the pending ids' batch reads (one call per full batch) without waiting for them;
+        at most ``_max_in_flight`` are outstanding (the oldest is taken in first)."""
         for to_type, pending in self._pending.items():
             size = HISTORY_BATCH_MAX if history_properties(to_type) else BATCH_MAX
             cut = len(pending) - len(pending) % size if full_batches_only else len(pending)
             if cut <= 0:
                 continue
             ids, self._pending[to_type] = pending[:cut], pending[cut:]
-            result = self._gateway.batch_read(
-                to_type, ids, read_properties(to_type, self._contract),
-                history_properties(to_type))
-            fetched = [from_crm(to_type, r) for r in result.succeeded]
-            self.fetched[to_type] += len({r.object_id for r in fetched} - self.seen[to_type])
-            self._keep(to_type, fetched)
+            for start in range(0, len(ids), size):
+                while len(self._in_flight) >= self._max_in_flight:
+                    self._take(self._in_flight.popleft())
+                self._in_flight.append(
+                    self._pool.submit(self._batch_read, to_type, ids[start:start + size]))
+
+    def _batch_read(self, to_type: str, ids: list[str]) -> tuple[str, list[RawRecord]]:
+        """One batch read (a worker thread): the records found, nothing else touched."""
+        result = self._gateway.batch_read(
+            to_type, ids, read_properties(to_type, self._contract), history_properties(to_type))
+        return to_type, [from_crm(to_type, r) for r in result.succeeded]
+
+    def _harvest(self) -> None:
+        """Take in the batch reads that have answered, oldest first, without waiting; raise the
+        error of any that failed at once."""
+        for future in self._in_flight:
+            if future.done() and future.exception() is not None:
+                future.result()
+        while self._in_flight and self._in_flight[0].done():
+            self._take(self._in_flight.popleft())
+
+    def _take(self, future: Future[tuple[str, list[RawRecord]]]) -> None:
+        to_type, fetched = future.result()
+        self.fetched[to_type] += len({r.object_id for r in fetched} - self.seen[to_type])
+        self._keep(to_type, fetched)
 
     def _keep(self, object_type: str, records: list[RawRecord]) -> None:
         self.seen[object_type].update(r.object_id for r in records)

@@ -4,6 +4,7 @@ each batch's maximum, errors on either side stopping both."""
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import date
 from typing import Any
@@ -14,7 +15,7 @@ from bench.floors import CallCounter, dataset_counts, read_floor
 from config.contract import contract_for_prefix
 from sandbox.gen.profiles import Counts
 from sandbox.generator import generate_custom
-from sync.engine import SyncEngine, SyncError
+from sync.engine import SyncEngine, SyncError, stream
 from sync.engine.full import check_search_limits, full_searches
 from sync.gateway import AssociationLink, Gateway, SearchPage
 from tests.engine.conftest import EngineFactory
@@ -25,6 +26,11 @@ COUNTS = Counts(contacts=700, companies=450, deals=450, subscriptions=450, membe
 
 def _search_threads() -> list[threading.Thread]:
     return [t for t in threading.enumerate() if t.name == "full-read-search"]
+
+
+def _read_threads() -> list[threading.Thread]:
+    """The full read's threads still alive: the search walk and the expansion's workers."""
+    return [t for t in threading.enumerate() if t.name.startswith("full-read-")]
 
 
 def test_full_read_makes_exactly_the_minimum_read_calls(make_engine: EngineFactory) -> None:
@@ -73,6 +79,78 @@ def test_dry_run_reads_the_same_records_and_leaves_the_mirror_empty(
     real = engine.full_sync(as_of=AS_OF)
     assert dry.records_read == real.records_read
     assert sorted(p.object_id for p in dry.patches) == sorted(p.object_id for p in real.patches)
+
+
+LATENCY_S = 0.08  # an artificial round trip far above the loopback sandbox's own
+
+
+class _SlowExpansion(Gateway):
+    """Every expansion call (association read, batch read) takes ``LATENCY_S`` more; notes how
+    many were made and the most in flight at once."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lock = threading.Lock()
+        self.in_flight = self.most_in_flight = self.calls = 0
+
+    def _slowly(self, call: Any) -> Any:
+        with self.lock:
+            self.calls += 1
+            self.in_flight += 1
+            self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        try:
+            time.sleep(LATENCY_S)
+            return call()
+        finally:
+            with self.lock:
+                self.in_flight -= 1
+
+    def read_associations(self, from_type: str, to_type: str,
+                          ids: Sequence[str]) -> dict[str, list[AssociationLink]]:
+        return self._slowly(lambda: super(_SlowExpansion, self).read_associations(
+            from_type, to_type, ids))
+
+    def batch_read(self, object_type: str, ids: Sequence[str], properties: Sequence[str],
+                   with_history: Sequence[str] = (), *, archived: bool = False) -> Any:
+        return self._slowly(lambda: super(_SlowExpansion, self).batch_read(
+            object_type, ids, properties, with_history, archived=archived))
+
+
+def _slow_full_read(base: SyncEngine, monkeypatch: pytest.MonkeyPatch,
+                    workers: int) -> tuple[float, _SlowExpansion, dict[str, int]]:
+    """A dry-run full sync through ``_SlowExpansion`` with ``workers`` expansion workers: its
+    seconds, the gateway, and the read calls counted below the gateway."""
+    monkeypatch.setattr(stream, "EXPAND_WORKERS", workers)
+    counter = CallCounter()
+    gateway = _SlowExpansion(base.settings.hubspot, transport=counter)
+    engine = SyncEngine(base.settings, gateway=gateway, store=base.store, clock=base.clock)
+    try:
+        started = time.monotonic()
+        report = engine.full_sync(as_of=AS_OF, dry_run=True)  # the mirror stays empty
+        elapsed = time.monotonic() - started
+    finally:
+        gateway.close()
+    assert report.status == "ok"
+    assert not _read_threads()
+    reads = {k: n for k, n in counter.by_kind().items() if k not in ("batch_update", "other")}
+    return elapsed, gateway, reads
+
+
+def test_expansion_calls_overlap_and_the_read_takes_less_time(
+    make_engine: EngineFactory, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    dataset = generate_custom(COUNTS, seed=5)
+    base = make_engine(dataset)
+    one_s, one, one_reads = _slow_full_read(base, monkeypatch, workers=1)
+    three_s, three, three_reads = _slow_full_read(base, monkeypatch, workers=3)
+
+    floor = read_floor(dataset_counts(dataset, contract_for_prefix()))
+    assert one_reads == three_reads == floor  # the same calls, full batches, whichever pool
+    assert one.most_in_flight == 1
+    assert three.most_in_flight >= 2
+    assert one.calls == three.calls
+    assert one_s >= one.calls * LATENCY_S  # one after another: every delay in turn
+    assert three_s < 0.75 * one_s
 
 
 class _OverlapProbe(Gateway):
@@ -127,7 +205,24 @@ class _FailingExpansion(Gateway):
         raise RuntimeError("associations broke")
 
 
-@pytest.mark.parametrize("gateway_type", [_FailingSearch, _FailingExpansion])
+class _FailingBatchRead(Gateway):
+    """The second batch read fails in a worker while others are in flight (a slow answer each)."""
+
+    lock = threading.Lock()
+    batch_reads = 0
+
+    def batch_read(self, object_type: str, ids: Sequence[str], properties: Sequence[str],
+                   with_history: Sequence[str] = (), *, archived: bool = False) -> Any:
+        with self.lock:
+            self.batch_reads += 1
+            number = self.batch_reads
+        time.sleep(0.05)
+        if number == 2:
+            raise RuntimeError("batch read broke")
+        return super().batch_read(object_type, ids, properties, with_history, archived=archived)
+
+
+@pytest.mark.parametrize("gateway_type", [_FailingSearch, _FailingExpansion, _FailingBatchRead])
 def test_a_failure_on_either_side_fails_the_run_and_stops_the_search_thread(
     make_engine: EngineFactory, gateway_type: type[Gateway]
 ) -> None:
@@ -139,7 +234,7 @@ def test_a_failure_on_either_side_fails_the_run_and_stops_the_search_thread(
             engine.full_sync(as_of=AS_OF)
     finally:
         gateway.close()
-    assert not _search_threads()
+    assert not _read_threads()  # no search thread, no expansion worker left running
     assert engine.store.try_lock(engine.lock_name, "next", 60)  # the lock was released
 
 

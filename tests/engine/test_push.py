@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import math
 import re
+import threading
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
@@ -124,13 +126,13 @@ def test_207_errors_are_mapped_through_trace_ids(gateway: Gateway, hub: FakeHubS
 def test_an_outage_fails_its_chunk_only_and_auth_stops_the_push(
     gateway: Gateway, hub: FakeHubSpot
 ) -> None:
-    calls = iter([error(500, "INTERNAL_ERROR", "boom"),
-                  httpx.Response(200, json={"status": "COMPLETE", "startedAt": STAMP,
-                                            "completedAt": STAMP, "results": [record(3)]})])
-
     @hub.route("POST", UPDATE)
     def _update(request: httpx.Request, _: re.Match[str]) -> httpx.Response:
-        return next(calls)
+        # the chunk of 1 and 2 meets an outage; chunks may go out in any order
+        if [i["id"] for i in body(request)["inputs"]] == ["1", "2"]:
+            return error(500, "INTERNAL_ERROR", "boom")
+        return httpx.Response(200, json={"status": "COMPLETE", "startedAt": STAMP,
+                                         "completedAt": STAMP, "results": [record(3)]})
 
     outcome = push_patches(gateway, _deals(3, bad=set()), batch_size=2)
     assert sorted(f.object_id for f in outcome.failures) == ["1", "2"]  # not bisected
@@ -141,6 +143,73 @@ def test_an_outage_fails_its_chunk_only_and_auth_stops_the_push(
     hub.route("POST", UPDATE)(lambda request, _: error(401, "INVALID_AUTHENTICATION", "no"))
     with pytest.raises(AuthError):
         push_patches(gateway, _deals(3, bad=set()))
+
+
+def _slow_updates(hub: FakeHubSpot, delay_s: float) -> list[int]:
+    """Each batch update answers after ``delay_s``; returns [most updates in flight at once]."""
+    lock, state, most = threading.Lock(), [0], [0]
+
+    @hub.route("POST", UPDATE)
+    def _update(request: httpx.Request, _: re.Match[str]) -> httpx.Response:
+        with lock:
+            state[0] += 1
+            most[0] = max(most[0], state[0])
+        time.sleep(delay_s)
+        with lock:
+            state[0] -= 1
+        ids = [i["id"] for i in body(request)["inputs"]]
+        return httpx.Response(200, json={"status": "COMPLETE", "startedAt": STAMP,
+                                         "completedAt": STAMP,
+                                         "results": [record(i) for i in ids]})
+
+    return most
+
+
+def _push_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name.startswith("push")]
+
+
+@pytest.mark.parametrize("workers", [1, 3])
+def test_chunks_are_written_at_once_in_chunk_order(
+    gateway: Gateway, hub: FakeHubSpot, workers: int
+) -> None:
+    most = _slow_updates(hub, delay_s=0.05)
+    patches = _deals(12, bad=set())
+
+    started = time.monotonic()
+    outcome = push_patches(gateway, patches, batch_size=2, workers=workers)
+    elapsed = time.monotonic() - started
+
+    assert outcome.written == patches  # the chunks' outcomes in chunk order
+    assert outcome.calls == len(hub.requests) == 6
+    assert most[0] == 1 if workers == 1 else most[0] >= 2
+    assert elapsed >= 6 / workers * 0.05  # each worker's chunks one after another
+    assert elapsed < 6 * 0.05 or workers == 1  # several at once beat one after another
+    assert not _push_threads()
+
+
+def test_a_refused_token_or_a_lost_lock_stops_the_push_with_no_worker_left(
+    gateway: Gateway, hub: FakeHubSpot
+) -> None:
+    _slow_updates(hub, delay_s=0.02)
+    checks = [0]
+
+    def lose_lock_at_the_third_chunk() -> None:
+        checks[0] += 1
+        if checks[0] == 3:
+            raise RuntimeError("lock lost")
+
+    with pytest.raises(RuntimeError, match="lock lost"):
+        push_patches(gateway, _deals(12, bad=set()), batch_size=2, workers=3,
+                     before_chunk=lose_lock_at_the_third_chunk)
+    assert len(hub.requests) == 2  # the chunks checked before it, none after
+    assert not _push_threads()
+
+    hub.routes.clear()
+    hub.route("POST", UPDATE)(lambda request, _: error(401, "INVALID_AUTHENTICATION", "no"))
+    with pytest.raises(AuthError):
+        push_patches(gateway, _deals(12, bad=set()), batch_size=2, workers=3)
+    assert not _push_threads()
 
 
 # -- against the sandbox ---------------------------------------------------------------------
