@@ -184,7 +184,6 @@ def test_chunks_are_written_at_once_in_chunk_order(
     assert outcome.calls == len(hub.requests) == 6
     assert most[0] == 1 if workers == 1 else most[0] >= 2
     assert elapsed >= 6 / workers * 0.05  # each worker's chunks one after another
-    assert elapsed < 6 * 0.05 or workers == 1  # several at once beat one after another
     assert not _push_threads()
 
 
