@@ -75,6 +75,9 @@ class HubSpotSettings(_Section):
     base_url: str = DEFAULT_BASE_URL
     rate_limit_per_10s: int = Field(190, ge=1, le=1000)
     search_per_s: int = Field(5, ge=1, le=50)
+    # HubSpot's usage guide: the per-10-second limit "excludes the CRM Search API", which has
+    # its own per-second limit. True charges searches to both (never a 429, a slower full read).
+    search_in_window: bool = False
     daily_limit: int = Field(625_000, ge=1)
     timeout_s: float = Field(30.0, gt=0)
     max_attempts: int = Field(6, ge=1, le=20)

@@ -58,6 +58,7 @@ class PortalSessions:
                 self._limiters[hub_id] = RateLimiter(
                     per_window=self.settings.portals.rate_limit_per_10s,
                     search_per_s=self.settings.hubspot.search_per_s,
+                    search_in_window=self.settings.hubspot.search_in_window,
                     daily=self.settings.hubspot.daily_limit,
                     clock=self._monotonic, sleep=self._sleep)
             return self._limiters[hub_id]

@@ -6,6 +6,7 @@ import bisect
 
 import pytest
 
+from config.settings import HubSpotSettings
 from sync.gateway.errors import RateLimited
 from sync.gateway.pacing import RateLimiter
 from tests.gateway.fakes import FakeClock
@@ -122,3 +123,24 @@ def test_hold_and_saturate_make_every_caller_wait(clock: FakeClock) -> None:
     assert wait == pytest.approx(10.0)
     pacer.acquire()
     assert clock.sleeps[-1] == pytest.approx(10.0)
+
+
+def test_searches_leave_the_ten_second_window_alone_unless_told(clock: FakeClock) -> None:
+    # HubSpot's usage guide: the 10-second limit "excludes the CRM Search API".
+    pacer = limiter(clock, per_window=3, search_per_s=5)
+    for _ in range(3):
+        pacer.release(pacer.acquire(search=True))
+    for _ in range(3):
+        pacer.release(pacer.acquire())
+    assert clock.sleeps == []
+    cautious = RateLimiter(per_window=3, search_per_s=5, clock=clock, sleep=clock.sleep,
+                           search_in_window=True)
+    for _ in range(3):
+        cautious.release(cautious.acquire(search=True))
+    cautious.acquire()
+    assert clock.sleeps == [pytest.approx(10.0)]
+
+
+def test_the_setting_reaches_the_pacer() -> None:
+    assert not RateLimiter.from_settings(HubSpotSettings())._search_in_window
+    assert RateLimiter.from_settings(HubSpotSettings(search_in_window=True))._search_in_window
