@@ -10,7 +10,8 @@ transport), never by the engine's metrics. Floors (``bench.floors``): the read f
 generated dataset's counts (counted in another child process from the same profile and seed)
 at HubSpot's published per-call maxima; the write floor ceil(records written / 100) per type,
 the records counted in the batch-update request bodies; the wall floor of those calls at the
-budgets (the first window's burst of 190, then 19/s; searches 5 at once, then 5/s). Then: an
+budgets (rolling windows, as HubSpot's and the sandbox's are: 190 calls in any 10 s, 5 searches
+in any second; ``bench.floors.wall_floor_s``). Then: an
 incremental sync right after the full sync with nothing changed (floor: one window search page
 per 200 records the full sync wrote, per type, and nothing else); a second full sync (must write
 nothing); the baseline "read every record" (list endpoints over all four types, what general

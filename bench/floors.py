@@ -9,9 +9,8 @@ Two independent parts:
   so), and the subscriptions of deals. ``read_floor`` prices them at HubSpot's published
   per-call maxima (``PUBLISHED``): search 200 per page, batch read 100 inputs (50 with
   ``propertiesWithHistory``, which subscriptions need for ``hs_mrr``), associations v4 batch
-  read 100 ids (configurable). ``wall_floor_s`` prices calls at the budgets: the first window's
-  burst of 190 at once then 19 per second, searches 5 at once then 5 per second, the two spent
-  in parallel.
+  read 100 ids (configurable). ``wall_floor_s`` prices calls at the budgets, both rolling
+  windows: 190 general calls in any 10 s, 5 searches in any second, the two spent in parallel.
 - ``CallCounter`` is an ``httpx`` transport that counts the requests that really went out
   (endpoint kind and object type), the inputs of batch updates and the 429s, below the gateway
   and its metrics.
@@ -142,13 +141,18 @@ def read_floor(counts: DatasetCounts, *, association_batch: int | None = None) -
 
 
 def wall_floor_s(general_calls: int, searches: int) -> float:
-    """Seconds the budgets allow at least: 190 general calls at once then 19/s, and searches 5
-    at once then 5/s, the two budgets spent at the same time."""
-    burst = PUBLISHED["burst_per_10s"]
-    search_rate = PUBLISHED["search_per_s"]
-    general_s = max(0, general_calls - burst) / (burst / 10)
-    search_s = max(0, searches - search_rate) / search_rate
-    return max(general_s, search_s)
+    """Seconds the budgets allow at least, the two spent at the same time.
+
+    Both limits are rolling windows (HubSpot's 429s name the general one
+    ``TEN_SECONDLY_ROLLING``; the sandbox admits by the same rule): at most 190 general calls in
+    any 10 s and 5 searches in any second. So call ``k + 190`` cannot go before call ``k`` plus
+    10 s, and the last of ``n`` calls not before ``floor((n - 1) / 190) * 10`` s: the 191st
+    waits 10 s, however few follow it (a steady 19/s after the burst is not on offer)."""
+    def rolling(calls: int, limit: int, window_s: float) -> float:
+        return (calls - 1) // limit * window_s if calls > 0 else 0.0
+
+    return max(rolling(general_calls, PUBLISHED["burst_per_10s"], 10.0),
+               rolling(searches, PUBLISHED["search_per_s"], 1.0))
 
 
 _PATHS = (

@@ -16,13 +16,19 @@ C = CrmContract()
 @pytest.mark.parametrize(
     ("general", "searches", "seconds"),
     [
+        (0, 0, 0.0),
         (190, 5, 0.0),  # the first window's burst and the first second's searches
-        (380, 0, 10.0),  # 190 more at 19/s
-        (0, 30, 5.0),  # 25 more searches at 5/s
-        (209, 30, 5.0),  # the two budgets overlap: the larger wins
+        (191, 0, 10.0),  # a rolling window: the 191st waits for the 1st to leave it
+        (380, 0, 10.0),
+        (381, 0, 20.0),
+        (1200, 118, 60.0),  # profile M's full sync: the window, not the 23 s of searches
+        (0, 6, 1.0),
+        (0, 30, 5.0),
+        (209, 30, 10.0),  # the two budgets overlap: the larger wins
     ],
 )
-def test_wall_floor_counts_the_burst(general: int, searches: int, seconds: float) -> None:
+def test_wall_floor_follows_the_rolling_windows(general: int, searches: int,
+                                                seconds: float) -> None:
     assert wall_floor_s(general, searches) == pytest.approx(seconds)
 
 
