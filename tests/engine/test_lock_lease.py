@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -17,7 +16,6 @@ import httpx
 import pytest
 from pydantic import SecretStr
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from config.settings import HubSpotSettings, Settings, StoreSettings, SyncSettings
 from sync.clock import FixedClock
@@ -280,22 +278,6 @@ def test_the_portal_id_is_read_once_and_kept_for_the_lock_name(
         second = SyncEngine(settings, gateway=gateway, store=store)  # a restart: from the store
         assert second.lock_name == "sync:62515"
     assert seen == ["/account-info/v3/details"]
-
-
-@pytest.fixture
-def pg_url(pg_dsn: str) -> Iterator[str]:
-    """A fresh schema in the test database (parallel runs never share one)."""
-    schema = f"partner_sync_fence_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(pg_dsn)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = make_url(pg_dsn).update_query_dict({"options": f"-csearch_path={schema}"})
-    try:
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 def _drop_advisory_session(url: str, name: str) -> None:

@@ -15,33 +15,16 @@ from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from sandbox.dataset import Dataset
 from sandbox.server import RunningSandbox
+from tests.conftest import pg_schema
 from tests.engine.path_world import ascending_dates, programs, sandboxes, world
 
 PG_DSN = os.environ.get("PARTNER_SYNC_TEST_PG_DSN")
 BOUNDED = settings(max_examples=6, deadline=None, derandomize=True, database=None,
                    suppress_health_check=[HealthCheck.too_slow,
                                           HealthCheck.function_scoped_fixture])
-
-
-@contextmanager
-def _pg_schema(dsn: str) -> Iterator[str]:
-    """A URL on a fresh PostgreSQL schema of its own, dropped afterwards."""
-    schema = f"partner_sync_paths_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(dsn)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        url = make_url(dsn).update_query_dict({"options": f"-csearch_path={schema}"})
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 @pytest.fixture(scope="module")
@@ -72,7 +55,7 @@ def _maybe_pg(dsn: str | None) -> Iterator[str | None]:
     if dsn is None:
         yield None
         return
-    with _pg_schema(dsn) as url:
+    with pg_schema(dsn) as url:
         yield url
 
 

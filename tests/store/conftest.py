@@ -4,16 +4,14 @@ test in the database named by PARTNER_SYNC_TEST_PG_DSN; skipped when it is unset
 from __future__ import annotations
 
 import threading
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from sync.store import Store
+from tests.conftest import pg_schema
 
 
 class FakeClock:
@@ -37,18 +35,8 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'store.db'}"
         return
-    dsn: str = request.getfixturevalue("pg_dsn")
-    schema = f"partner_sync_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(dsn)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = make_url(dsn).update_query_dict({"options": f"-csearch_path={schema}"})
-    try:
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with pg_schema(request.getfixturevalue("pg_dsn")) as url:
+        yield url
 
 
 @pytest.fixture

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import create_engine, select
 
 from sync.store import InboxEvent, Store
 from sync.store.inbox import InboxBusy
@@ -56,22 +54,13 @@ def test_appender_rows_equal_inbox_insert_rows(store: Store, store_url: str) -> 
 
 
 @pytest.fixture
-def pg_store(pg_dsn: str, clock: FakeClock) -> Iterator[tuple[Store, str]]:
-    schema = f"partner_sync_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(pg_dsn)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = make_url(pg_dsn).update_query_dict(
-        {"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
-    store = Store.from_url(url, clock)
+def pg_store(pg_url: str, clock: FakeClock) -> Iterator[tuple[Store, str]]:
+    store = Store.from_url(pg_url, clock)
     store.migrate()
     try:
-        yield store, url
+        yield store, pg_url
     finally:
         store.close()
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 @pytest.mark.postgres

@@ -7,13 +7,10 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import threading
-import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from config.settings import Settings
 from sync.clock import FixedClock
@@ -181,21 +178,6 @@ async def test_sqlite_receiver_waits_for_a_lock_held_elsewhere_without_blocking_
         other.close()
         store.close()
     assert [r["object_id"] for r in inbox_rows(url)] == ["1"]
-
-
-@pytest.fixture
-def pg_url(pg_dsn: str) -> Iterator[str]:
-    schema = f"partner_sync_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(pg_dsn)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield make_url(pg_dsn).update_query_dict(
-            {"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 @pytest.mark.postgres
