@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -108,10 +109,14 @@ def test_closing_the_appender_that_must_not_wait_leaves_the_pool_its_busy_timeou
         assert at_once.append(_batch("p")) == 3
     finally:
         at_once.close()
+    other = sqlite3.connect(tmp_path / "pool.db", isolation_level=None,
+                            check_same_thread=False)
     try:
-        with store._engine.connect() as conn:  # what the admin API or /readyz would get next
-            driver = conn.connection.driver_connection
-            assert driver is not None
-            assert driver.execute("PRAGMA busy_timeout").fetchone()[0] > 0
+        other.execute("BEGIN IMMEDIATE")  # another writer, for a moment
+        threading.Timer(0.3, other.execute, args=("COMMIT",)).start()
+        # The store's next writer (the admin API, the worker) waits for the lock as usual
+        # instead of failing at once on a connection the appender left without a timeout.
+        assert store.inbox_insert(_batch("q")) == 3
     finally:
+        other.close()
         store.close()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+from contextlib import closing
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -130,13 +132,9 @@ def test_the_newest_program_run_is_an_index_step_not_a_scan_of_portal_runs(
 ) -> None:
     store = Store.from_url(f"sqlite:///{tmp_path / 'plan.db'}", clock)
     store.migrate()
-    try:
-        with store._engine.connect() as conn:
-            driver = conn.connection.driver_connection
-            assert driver is not None
-            plan = " ".join(str(row[-1]) for row in driver.execute(
-                "EXPLAIN QUERY PLAN SELECT run_id, status, finished_at FROM runs "
-                "WHERE kind != 'portal' ORDER BY run_id DESC LIMIT 1"))
-        assert "ix_runs_program" in plan
-    finally:
-        store.close()
+    store.close()
+    with closing(sqlite3.connect(tmp_path / "plan.db")) as conn:
+        plan = " ".join(str(row[-1]) for row in conn.execute(
+            "EXPLAIN QUERY PLAN SELECT run_id, status, finished_at FROM runs "
+            "WHERE kind != 'portal' ORDER BY run_id DESC LIMIT 1"))
+    assert "ix_runs_program" in plan
