@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Table
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import StatementError
 from sqlalchemy.sql.dml import Insert
 
 from sync.logs import redact
@@ -69,8 +70,52 @@ def bulk_upsert(
     ``VALUES`` was measured slower here: SQLAlchemy recompiles each differently sized statement.
     Rows must not repeat a primary key.
     """
-    if rows:
-        conn.execute(upsert(dialect, table, update), list(rows))
+    if not rows:
+        return
+    sql, order, processors = _upsert_plan(conn, dialect, table, tuple(update), tuple(rows[0]))
+    # Each column's bind processing, as SQLAlchemy would apply it, but skipped for a value that
+    # is the very object converted for the row before (a shared time, run id or status).
+    seen: list[Any] = [_UNSEEN] * len(processors)
+    made: list[Any] = [None] * len(processors)
+    converted: list[Any] = []
+    for row in rows:
+        values: dict[str, Any] = {}
+        for i, (name, process) in enumerate(processors):
+            value = row[name]
+            if process is None or value is None:
+                values[name] = value
+            elif value is seen[i]:
+                values[name] = made[i]
+            else:
+                try:
+                    made[i] = process(value)
+                except Exception as exc:  # as SQLAlchemy reports a value it cannot bind
+                    raise StatementError(str(exc), sql, row, exc) from exc
+                seen[i] = value
+                values[name] = made[i]
+        converted.append(values if order is None else tuple(values[k] for k in order))
+    conn.exec_driver_sql(sql, converted)
+
+
+_UNSEEN = object()
+_Plan = tuple[str, list[str] | None, list[tuple[str, Any]]]
+_PLANS: dict[tuple[str, str, tuple[str, ...], tuple[str, ...]], _Plan] = {}
+
+
+def _upsert_plan(conn: Connection, dialect: str, table: Table, update: tuple[str, ...],
+                 names: tuple[str, ...]) -> _Plan:
+    """The upsert compiled once per dialect, table and column set, with its bind processors:
+    ``executemany`` of it then costs no statement compilation or per-row SQLAlchemy work."""
+    key = (conn.dialect.name, table.name, update, names)
+    plan = _PLANS.get(key)
+    if plan is None:
+        compiled = upsert(dialect, table, update).compile(dialect=conn.dialect,
+                                                          column_keys=list(names))
+        order = list(compiled.positiontup or []) if compiled.positional else None
+        processors = [(name, table.c[name].type.dialect_impl(conn.dialect)
+                       .bind_processor(conn.dialect)) for name in names]
+        plan = _PLANS[key] = (str(compiled), order, processors)
+    return plan
 
 
 class OpsBase:
