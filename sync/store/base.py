@@ -7,14 +7,16 @@ its one open connection, so the same methods commit together inside ``store.tran
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from datetime import datetime
 from itertools import islice
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Table
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import StatementError
 from sqlalchemy.sql.dml import Insert
 
@@ -70,52 +72,66 @@ def bulk_upsert(
     ``VALUES`` was measured slower here: SQLAlchemy recompiles each differently sized statement.
     Rows must not repeat a primary key.
     """
-    if not rows:
-        return
-    sql, order, processors = _upsert_plan(conn, dialect, table, tuple(update), tuple(rows[0]))
-    # Each column's bind processing, as SQLAlchemy would apply it, but skipped for a value that
-    # is the very object converted for the row before (a shared time, run id or status).
-    seen: list[Any] = [_UNSEEN] * len(processors)
-    made: list[Any] = [None] * len(processors)
-    converted: list[Any] = []
-    for row in rows:
-        values: dict[str, Any] = {}
-        for i, (name, process) in enumerate(processors):
-            value = row[name]
-            if process is None or value is None:
-                values[name] = value
-            elif value is seen[i]:
-                values[name] = made[i]
-            else:
-                try:
-                    made[i] = process(value)
-                except Exception as exc:  # as SQLAlchemy reports a value it cannot bind
-                    raise StatementError(str(exc), sql, row, exc) from exc
-                seen[i] = value
-                values[name] = made[i]
-        converted.append(values if order is None else tuple(values[k] for k in order))
-    conn.exec_driver_sql(sql, converted)
+    if rows:
+        key = ("upsert", table.name, *update)
+        statement = fast_statement(conn.dialect, key, table, tuple(rows[0]),
+                                   lambda: upsert(dialect, table, update))
+        conn.exec_driver_sql(statement.sql, statement.params(rows))
+
+
+@dataclass(frozen=True, slots=True)
+class FastStatement:
+    """A statement compiled once for a column set, with each column's bind processor, for
+    ``exec_driver_sql`` over many rows: no compilation or per-row SQLAlchemy work per call."""
+
+    sql: str
+    names: tuple[str, ...]
+    order: tuple[str, ...] | None  # positional parameter order; None: named parameters
+    processors: tuple[Any, ...]
+
+    def params(self, rows: Sequence[Mapping[str, Any]]) -> list[Any]:
+        """The rows bound as SQLAlchemy would bind them. A value that is the very object
+        converted for the row before (a shared time, run id or status) is not converted again;
+        a value a column cannot bind raises ``StatementError``, as SQLAlchemy does."""
+        seen: list[Any] = [_UNSEEN] * len(self.names)
+        made: list[Any] = [None] * len(self.names)
+        out: list[Any] = []
+        for row in rows:
+            values: dict[str, Any] = {}
+            for i, (name, process) in enumerate(zip(self.names, self.processors, strict=True)):
+                value = row[name]
+                if process is None or value is None:
+                    values[name] = value
+                elif value is seen[i]:
+                    values[name] = made[i]
+                else:
+                    try:
+                        made[i] = process(value)
+                    except Exception as exc:
+                        raise StatementError(str(exc), self.sql, row, exc) from exc
+                    seen[i] = value
+                    values[name] = made[i]
+            out.append(values if self.order is None else tuple(values[k] for k in self.order))
+        return out
 
 
 _UNSEEN = object()
-_Plan = tuple[str, list[str] | None, list[tuple[str, Any]]]
-_PLANS: dict[tuple[str, str, tuple[str, ...], tuple[str, ...]], _Plan] = {}
+_STATEMENTS: dict[tuple[Any, ...], FastStatement] = {}
 
 
-def _upsert_plan(conn: Connection, dialect: str, table: Table, update: tuple[str, ...],
-                 names: tuple[str, ...]) -> _Plan:
-    """The upsert compiled once per dialect, table and column set, with its bind processors:
-    ``executemany`` of it then costs no statement compilation or per-row SQLAlchemy work."""
-    key = (conn.dialect.name, table.name, update, names)
-    plan = _PLANS.get(key)
-    if plan is None:
-        compiled = upsert(dialect, table, update).compile(dialect=conn.dialect,
-                                                          column_keys=list(names))
-        order = list(compiled.positiontup or []) if compiled.positional else None
-        processors = [(name, table.c[name].type.dialect_impl(conn.dialect)
-                       .bind_processor(conn.dialect)) for name in names]
-        plan = _PLANS[key] = (str(compiled), order, processors)
-    return plan
+def fast_statement(dialect: Dialect, key: tuple[str, ...], table: Table,
+                   names: tuple[str, ...], build: Callable[[], Insert]) -> FastStatement:
+    """``build()`` compiled once per dialect, ``key`` and column set (see ``FastStatement``)."""
+    cache_key = (dialect.name, *key, names)
+    statement = _STATEMENTS.get(cache_key)
+    if statement is None:
+        compiled = build().compile(dialect=dialect, column_keys=list(names))
+        order = tuple(compiled.positiontup or ()) if compiled.positional else None
+        processors = tuple(table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+                           for name in names)
+        statement = _STATEMENTS[cache_key] = FastStatement(str(compiled), names, order,
+                                                            processors)
+    return statement
 
 
 class OpsBase:

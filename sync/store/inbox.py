@@ -13,13 +13,20 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterable, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Row, String, and_, case, delete, func, literal, or_, select, update
 from sqlalchemy.engine import Dialect, Engine
 
-from sync.store.base import IN_CHUNK, OpsBase, chunked, insert_ignore
+from sync.store.base import (
+    IN_CHUNK,
+    FastStatement,
+    OpsBase,
+    chunked,
+    fast_statement,
+    insert_ignore,
+)
 from sync.store.records import InboxEvent, InboxItem
 from sync.store.schema import inbox
 
@@ -69,47 +76,14 @@ def _event_row(e: InboxEvent, now: datetime) -> dict[str, Any]:
     }
 
 
-_Convert = Callable[[list[dict[str, Any]]], list[Any]]
-_FAST: dict[str, tuple[str, _Convert]] = {}
+_ROW_NAMES = tuple(_event_row(InboxEvent("k", {}), datetime(2000, 1, 1, tzinfo=UTC)))
 
 
-def _fast_insert(dialect: Dialect) -> tuple[str, _Convert]:
-    """The dialect's insert-or-ignore SQL for whole inbox rows and the row converter.
-
-    The converter applies each column type's own bind processing (so rows read back exactly
-    as the typed path would write them), memoizing values repeated across rows.
-    """
-    cached = _FAST.get(dialect.name)
-    if cached is not None:
-        return cached
-    columns = [c for c in inbox.c if c.name != "item_id"]
-    stmt = insert_ignore(dialect.name, inbox, ["dedup_key"])
-    compiled = stmt.compile(dialect=dialect, column_keys=[c.name for c in columns])
-    order = list(compiled.positiontup or []) if compiled.positional else None
-    processors = {c.name: c.type.dialect_impl(dialect).bind_processor(dialect) for c in columns}
-    shared = {"received_at", "status", "attempts", "next_attempt_at", "finished_at", "lost_claims"}
-
-    def convert(rows: list[dict[str, Any]]) -> list[Any]:
-        memo: dict[tuple[str, Any], Any] = {}
-        out: list[Any] = []
-        for row in rows:
-            converted: dict[str, Any] = {}
-            for name, process in processors.items():
-                value = row.get(name)
-                if process is None or value is None:
-                    converted[name] = value
-                elif name in shared:
-                    key = (name, value)
-                    if key not in memo:
-                        memo[key] = process(value)
-                    converted[name] = memo[key]
-                else:
-                    converted[name] = process(value)
-            out.append(converted if order is None else tuple(converted[k] for k in order))
-        return out
-
-    _FAST[dialect.name] = (str(compiled), convert)
-    return _FAST[dialect.name]
+def _fast_insert(dialect: Dialect) -> FastStatement:
+    """The dialect's insert-or-ignore of whole inbox rows, compiled once (``FastStatement``:
+    rows read back exactly as the typed path would write them)."""
+    return fast_statement(dialect, ("insert_ignore", "inbox"), inbox, _ROW_NAMES,
+                          lambda: insert_ignore(dialect.name, inbox, ["dedup_key"]))
 
 
 class InboxBusy(Exception):
@@ -131,7 +105,7 @@ class InboxAppender:
         self._now = now
         self._wait = wait or engine.dialect.name != "sqlite"
         self._sqlite = engine.dialect.name == "sqlite"
-        self._sql, self._convert = _fast_insert(engine.dialect)
+        self._insert = _fast_insert(engine.dialect)
         self._conn: Any = None
 
     def _connection(self) -> Any:
@@ -150,13 +124,14 @@ class InboxAppender:
     def append(self, events: Sequence[InboxEvent]) -> int:
         """Queue ``events`` in one transaction; return how many were new."""
         now = self._now()
-        rows = self._convert(list({e.dedup_key: _event_row(e, now) for e in events}.values()))
+        rows = self._insert.params(
+            list({e.dedup_key: _event_row(e, now) for e in events}.values()))
         conn = self._connection()
         cursor = conn.cursor()
         try:
             if self._sqlite:
                 cursor.execute("BEGIN IMMEDIATE")
-            cursor.executemany(self._sql, rows)
+            cursor.executemany(self._insert.sql, rows)
             inserted = max(int(cursor.rowcount), 0)
             if self._sqlite:
                 cursor.execute("COMMIT")
@@ -207,7 +182,7 @@ class AsyncInboxAppender:
         self._conninfo = engine.url.set(drivername="postgresql").render_as_string(
             hide_password=False)
         self._now = now
-        self._sql, self._convert = _fast_insert(engine.dialect)
+        self._insert = _fast_insert(engine.dialect)
         self._conn: Any = None
 
     async def append(self, events: Sequence[InboxEvent]) -> int:
@@ -215,13 +190,14 @@ class AsyncInboxAppender:
         import psycopg  # the postgres extra; only PostgreSQL stores get here
 
         now = self._now()
-        rows = self._convert(list({e.dedup_key: _event_row(e, now) for e in events}.values()))
+        rows = self._insert.params(
+            list({e.dedup_key: _event_row(e, now) for e in events}.values()))
         try:
             if self._conn is None:
                 self._conn = await psycopg.AsyncConnection.connect(
                     self._conninfo, connect_timeout=CONNECT_TIMEOUT_S)
             async with self._conn.cursor() as cursor:
-                await cursor.executemany(self._sql, rows)
+                await cursor.executemany(self._insert.sql, rows)
                 inserted = max(int(cursor.rowcount), 0)
             await self._conn.commit()
             return inserted
@@ -263,10 +239,10 @@ class InboxOps(OpsBase):
         now = self._now()
         inserted = 0
         with self._write() as conn:
-            sql, convert = _fast_insert(conn.dialect)
+            insert = _fast_insert(conn.dialect)
             for batch in chunked(events, _INSERT_BATCH):
                 rows = {e.dedup_key: _event_row(e, now) for e in batch}
-                result = conn.exec_driver_sql(sql, convert(list(rows.values())))
+                result = conn.exec_driver_sql(insert.sql, insert.params(list(rows.values())))
                 inserted += max(int(result.rowcount), 0)
         return inserted
 
