@@ -8,7 +8,8 @@ What is read (DESIGN.md "Data flow" 1), with the fewest calls:
 - carrier contacts: one search with the three carrier groups;
 - every deal: search at 200 per page (half the calls of the list endpoint's 100);
 - then, page by page as the searches arrive (``stream``): associations v4 of the page, and batch
-  reads of what they point at (primary companies, subscriptions) at each batch's maximum.
+  reads of what they point at (primary companies, subscriptions) at each batch's maximum; the
+  companies only once the companies search has ended, skipping those it brought.
 
 The searches run in their own thread on the search budget while this thread spends the general
 budget on the expansion (``stream.SearchFeed``), whose calls overlap in a few worker threads
@@ -30,6 +31,7 @@ from config.settings import HubSpotSettings
 from mappers.outbound import ObjectKey
 from mappers.records import RawRecord
 from sync.engine.properties import OBJECT_TYPES
+from sync.engine.related import LINKS
 from sync.engine.selection import carrier_groups, has
 from sync.engine.stream import PageExpander, Search, SearchFeed
 from sync.gateway import Gateway
@@ -71,12 +73,12 @@ def deal_reader(total: int, hubspot: HubSpotSettings) -> Reader:
 
 
 def full_searches(contract: CrmContract) -> list[Search]:
-    """The full read's searches, in the order they are walked (companies first, so deals and
-    contacts never fetch a company the search already brought)."""
+    """The full read's searches: deals and contacts lead (their pages lead to expansion calls),
+    the member/carrier companies fill the search budget beside them (``stream.SearchFeed``)."""
     carriers = carrier_groups(contract)
     companies = (has(contract.program_type), *carriers)
-    searches = [Search("companies", companies), Search("contacts", tuple(carriers)),
-                Search("deals", ())]
+    searches = [Search("deals", ()), Search("contacts", tuple(carriers)),
+                Search("companies", companies, lead=False)]
     for search in searches:
         check_search_limits(search.groups)
     return searches
@@ -102,11 +104,18 @@ def read_full(
 
     ``write_mirror=False`` (a dry run) leaves the mirror as it was; the records are returned.
     """
-    with PageExpander(gateway, store, contract, write_mirror=write_mirror) as expander:
-        with SearchFeed(gateway, contract, full_searches(contract),
-                        page_size=page_size) as feed:
+    searches = full_searches(contract)
+    # A searched type that the expansion also batch-reads waits for its walk's end, so nothing
+    # the search brings is read twice.
+    held = {s.object_type for s in searches} & {t for ls in LINKS.values() for t, _ in ls}
+    with PageExpander(gateway, store, contract, write_mirror=write_mirror,
+                      held=held) as expander:
+        with SearchFeed(gateway, contract, searches, page_size=page_size) as feed:
             for object_type, records in feed:
-                expander.add_page(object_type, records)
+                if records is None:
+                    expander.release(object_type)
+                else:
+                    expander.add_page(object_type, records)
         expander.finish()
     counts = {t: expander.searched[t] + expander.fetched[t] for t in OBJECT_TYPES}
     deleted = dict.fromkeys(OBJECT_TYPES, 0)

@@ -15,10 +15,19 @@ thread writes pages to the mirror. Workers only call the gateway and convert its
 piece of bookkeeping (``seen``, ``fetched``, what is requested) and every mirror write happens
 in the caller's thread.
 
+Which page is searched next: the walks whose pages lead to expansion calls (``Search.lead``:
+deals, then contacts) go first, so the general budget is spent from the first second; the other
+walks (the member/carrier companies) take the search budget the consumer leaves unused, a page
+whenever the lead pages already handed over are enough to keep it busy, and after the lead walks
+have ended. Each class has its own bound of pages handed over and not yet taken
+(``QUEUE_PAGES``), which bounds memory.
+
 What a reader can rely on:
 
-- pages are expanded in the order of ``searches`` (so every member/carrier company is known
-  before the first contact or deal page is expanded, and is never fetched twice);
+- a type that the searches bring and the expansion also batch-reads (companies) is batch-read
+  only after its walk has ended (``SearchFeed`` says so with an end-of-walk item, and
+  ``PageExpander.release`` lets its batch reads go), skipping every id the walk brought: no
+  record is read twice;
 - related records are batch-read in full batches (100, or 50 with ``hs_mrr`` history), the rest
   at ``finish``, each id at most once: the calls equal ``ceil(ids / batch)`` per type;
 - with ``write_mirror`` every page goes to the mirror as soon as it is expanded, every batch
@@ -34,7 +43,7 @@ from __future__ import annotations
 import queue
 import threading
 from collections import deque
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -45,13 +54,13 @@ from mappers.records import RawRecord
 from sync.engine.mirror import from_crm, to_mirror
 from sync.engine.properties import OBJECT_TYPES, history_properties, read_properties
 from sync.engine.related import LINKS, needed, ref
-from sync.gateway import Gateway
+from sync.gateway import Gateway, SearchPage
 from sync.gateway.gateway import BATCH_MAX, HISTORY_BATCH_MAX
 from sync.store import Store
 
-__all__ = ["PageExpander", "Search", "SearchFeed"]
+__all__ = ["Page", "PageExpander", "Search", "SearchFeed"]
 
-QUEUE_PAGES = 8  # pages the producer may run ahead: bounds memory, enough to never starve
+QUEUE_PAGES = 8  # pages of each class the producer may run ahead: bounds memory, never starves
 PUT_POLL_S = 0.1  # how often a blocked producer checks whether the consumer gave up
 # Expansion calls in flight at once. Three keep the general budget (19/s) busy at a round trip
 # of 50-150 ms; more would only queue behind the pacer.
@@ -62,17 +71,23 @@ EXPAND_THREAD = "full-read-expand"
 
 @dataclass(frozen=True, slots=True)
 class Search:
-    """One search walk of the full read: an object type and its OR-ed filter groups."""
+    """One search walk of the full read: an object type and its OR-ed filter groups.
+
+    ``lead``: its pages lead to expansion calls, so it is walked before the others (module)."""
 
     object_type: str
     groups: tuple[Mapping[str, Any], ...]
+    lead: bool = True
 
 
-_Item = tuple[str, list[RawRecord]] | BaseException | None
+# A page, or (type, None) when that type's walk has ended.
+Page = tuple[str, list[RawRecord] | None]
+_Item = tuple[bool, Page] | BaseException | None
 
 
 class SearchFeed:
-    """Walks ``searches`` in a daemon thread; iterate to get ``(object_type, records)`` pages.
+    """Walks ``searches`` in a daemon thread; iterate to get ``(object_type, records)`` pages,
+    and ``(object_type, None)`` once that type's walk has ended.
 
     Use as a context manager: leaving it (normally or by an exception) stops the walk.
     """
@@ -81,7 +96,9 @@ class SearchFeed:
                  *, page_size: int = 200) -> None:
         self._gateway, self._contract = gateway, contract
         self._searches, self._page_size = tuple(searches), page_size
-        self._queue: queue.Queue[_Item] = queue.Queue(maxsize=QUEUE_PAGES)
+        self._queue: queue.SimpleQueue[_Item] = queue.SimpleQueue()
+        self._room = threading.Condition()
+        self._waiting = {True: 0, False: 0}  # pages handed over, not yet taken: lead, other
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._walk, name="full-read-search", daemon=True)
 
@@ -93,38 +110,59 @@ class SearchFeed:
         self._stop.set()
         self._thread.join()
 
-    def __iter__(self) -> Iterator[tuple[str, list[RawRecord]]]:
+    def __iter__(self) -> Iterator[Page]:
         while True:
             item = self._queue.get()
             if item is None:
                 return
             if isinstance(item, BaseException):
                 raise item
-            yield item
+            lead, page = item
+            if page[1] is not None:
+                with self._room:
+                    self._waiting[lead] -= 1
+                    self._room.notify()
+            yield page
 
     def _walk(self) -> None:
         try:
-            for search in self._searches:
-                props = read_properties(search.object_type, self._contract)
-                pages = self._gateway.search_all(search.object_type, search.groups, props,
-                                                 limit=self._page_size)
-                for page in pages:
-                    records = [from_crm(search.object_type, r) for r in page.records]
-                    if not self._put((search.object_type, records)):
-                        return
-            self._put(None)
+            walks = {lead: deque(s for s in self._searches if s.lead is lead)
+                     for lead in (True, False)}
+            pages: dict[str, Iterator[SearchPage]] = {}
+            while (lead := self._next_class(walks)) is not None:
+                search = walks[lead][0]
+                if search.object_type not in pages:
+                    props = read_properties(search.object_type, self._contract)
+                    pages[search.object_type] = self._gateway.search_all(
+                        search.object_type, search.groups, props, limit=self._page_size)
+                page = next(pages[search.object_type], None)
+                if page is None:
+                    walks[lead].popleft()
+                    self._queue.put((lead, (search.object_type, None)))
+                    continue
+                records = [from_crm(search.object_type, r) for r in page.records]
+                with self._room:
+                    self._waiting[lead] += 1
+                self._queue.put((lead, (search.object_type, records)))
+            if not self._stop.is_set():
+                self._queue.put(None)
         except BaseException as exc:  # handed to the consumer, which raises it
-            self._put(exc)
+            self._queue.put(exc)
 
-    def _put(self, item: _Item) -> bool:
-        """Queue ``item``; False when the consumer stopped listening."""
-        while not self._stop.is_set():
-            try:
-                self._queue.put(item, timeout=PUT_POLL_S)
-                return True
-            except queue.Full:
-                continue
-        return False
+    def _next_class(self, walks: Mapping[bool, deque[Search]]) -> bool | None:
+        """The class whose walk gives the next page: a lead walk while fewer than
+        ``QUEUE_PAGES`` lead pages wait, otherwise another walk while fewer than that of its
+        pages wait; blocks until one may go. None when every walk has ended or the consumer
+        stopped listening."""
+        with self._room:
+            while not self._stop.is_set():
+                if not walks[True] and not walks[False]:
+                    return None
+                for lead in (True, False):
+                    if walks[lead] and self._waiting[lead] < QUEUE_PAGES:
+                        return lead
+                self._room.wait(PUT_POLL_S)
+        return None
 
 
 class PageExpander:
@@ -135,9 +173,12 @@ class PageExpander:
     """
 
     def __init__(self, gateway: Gateway, store: Store, contract: CrmContract,
-                 *, write_mirror: bool, workers: int | None = None) -> None:
+                 *, write_mirror: bool, workers: int | None = None,
+                 held: Collection[str] = ()) -> None:
         self._gateway, self._store, self._contract = gateway, store, contract
         self._write_mirror = write_mirror
+        # Types whose batch reads wait for ``release``: the searches still bring such records.
+        self._held = set(held)
         self.seen: dict[str, set[str]] = {t: set() for t in OBJECT_TYPES}
         self.searched: dict[str, int] = dict.fromkeys(OBJECT_TYPES, 0)
         self.fetched: dict[str, int] = dict.fromkeys(OBJECT_TYPES, 0)
@@ -175,8 +216,19 @@ class PageExpander:
         self._keep(object_type, list(by_id.values()))  # runs while the batch reads are sent
         self._harvest()
 
+    def release(self, object_type: str) -> None:
+        """The search walk of ``object_type`` has ended: batch-read the ones the expansion
+        wants that the walk did not bring."""
+        if object_type in self._held:
+            self._held.discard(object_type)
+            seen = self.seen[object_type]
+            self._pending[object_type] = [i for i in self._pending[object_type] if i not in seen]
+            self._flush(full_batches_only=True)
+
     def finish(self) -> None:
         """Batch-read every related record still pending and take in every answer."""
+        for object_type in list(self._held):
+            self.release(object_type)
         self._flush(full_batches_only=False)
         while self._in_flight:
             self._take(self._in_flight.popleft())
@@ -192,6 +244,8 @@ class PageExpander:
         """Send the pending ids' batch reads (one call per full batch) without waiting for them;
         at most ``_max_in_flight`` are outstanding (the oldest is taken in first)."""
         for to_type, pending in self._pending.items():
+            if to_type in self._held:
+                continue
             size = HISTORY_BATCH_MAX if history_properties(to_type) else BATCH_MAX
             cut = len(pending) - len(pending) % size if full_batches_only else len(pending)
             if cut <= 0:

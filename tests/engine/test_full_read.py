@@ -18,6 +18,7 @@ from sandbox.generator import generate_custom
 from sync.engine import SyncEngine, SyncError, stream
 from sync.engine.full import check_search_limits, full_searches
 from sync.gateway import AssociationLink, Gateway, SearchPage
+from sync.gateway.models import CrmRecord
 from tests.engine.conftest import EngineFactory
 
 AS_OF = date(2026, 11, 1)
@@ -154,7 +155,8 @@ def test_expansion_calls_overlap_and_the_read_takes_less_time(
 
 
 class _OverlapProbe(Gateway):
-    """Holds the deals search until the expansion has made a call, and notes search threads."""
+    """Holds the companies search (walked after the deals' pages here) until the expansion has
+    made a call, and notes search threads."""
 
     expanded: threading.Event
     overlapped: bool = False
@@ -163,7 +165,7 @@ class _OverlapProbe(Gateway):
     def search_all(self, object_type: str, filter_groups: Sequence[Mapping[str, Any]],
                    properties: Sequence[str], *, limit: int = 200) -> Iterator[SearchPage]:
         self.search_threads.add(threading.current_thread().name)
-        if object_type == "deals":  # a read that searched everything first would time out here
+        if object_type == "companies":  # a read searching everything first would time out here
             self.overlapped = self.expanded.wait(5)
         return super().search_all(object_type, filter_groups, properties, limit=limit)
 
@@ -185,6 +187,113 @@ def test_expansion_runs_while_the_searches_are_still_walking(make_engine: Engine
     assert report.status == "ok"
     assert gateway.overlapped
     assert gateway.search_threads == {"full-read-search"}
+
+
+class _OrderProbe(Gateway):
+    """Notes, in order, each search page answered and each expansion call sent, and the ids of
+    every batch read of companies."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lock = threading.Lock()
+        self.events: list[str] = []
+        self.searched_companies: set[str] = set()
+        self.fetched_companies: set[str] = set()
+
+    def search_all(self, object_type: str, filter_groups: Sequence[Mapping[str, Any]],
+                   properties: Sequence[str], *, limit: int = 200) -> Iterator[SearchPage]:
+        for page in super().search_all(object_type, filter_groups, properties, limit=limit):
+            with self.lock:
+                self.events.append(f"search {object_type}")
+                if object_type == "companies":
+                    self.searched_companies.update(r.id for r in page.records)
+            yield page
+
+    def read_associations(self, from_type: str, to_type: str,
+                          ids: Sequence[str]) -> dict[str, list[AssociationLink]]:
+        with self.lock:
+            self.events.append(f"associations {from_type}")
+        return super().read_associations(from_type, to_type, ids)
+
+    def batch_read(self, object_type: str, ids: Sequence[str], properties: Sequence[str],
+                   with_history: Sequence[str] = (), *, archived: bool = False) -> Any:
+        with self.lock:
+            self.events.append(f"batch {object_type}")
+            if object_type == "companies":
+                self.fetched_companies.update(ids)
+        return super().batch_read(object_type, ids, properties, with_history, archived=archived)
+
+
+def test_expansion_starts_with_the_first_deal_page_and_never_reads_a_searched_company(
+    make_engine: EngineFactory,
+) -> None:
+    """The general budget is spent from the first search page on (deals lead); companies are
+    batch-read only after the companies search has ended, none that it brought."""
+    dataset = generate_custom(COUNTS, seed=5)
+    base = make_engine(dataset)
+    counter = CallCounter()
+    gateway = _OrderProbe(base.settings.hubspot, transport=counter)
+    engine = SyncEngine(base.settings, gateway=gateway, store=base.store, clock=base.clock)
+    try:
+        report = engine.full_sync(as_of=AS_OF)
+    finally:
+        gateway.close()
+
+    assert report.status == "ok"
+    events = gateway.events
+    assert events[0] == "search deals"  # (that the expansion does not wait for the companies
+    # walk is test_expansion_runs_while_the_searches_are_still_walking's)
+    last_company_page = max(i for i, e in enumerate(events) if e == "search companies")
+    company_reads = [i for i, e in enumerate(events) if e == "batch companies"]
+    assert company_reads
+    assert min(company_reads) > last_company_page
+    assert gateway.searched_companies
+    assert gateway.fetched_companies
+    assert not gateway.searched_companies & gateway.fetched_companies
+    reads = {k: n for k, n in counter.by_kind().items() if k not in ("batch_update", "other")}
+    assert reads == read_floor(dataset_counts(dataset, contract_for_prefix()))
+
+
+class _PagedSearches(Gateway):
+    """Searches answered from memory: ``pages[type]`` pages of one record each; counts pages."""
+
+    def __init__(self, pages: Mapping[str, int], *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.pages = dict(pages)
+
+    def search_all(self, object_type: str, filter_groups: Sequence[Mapping[str, Any]],
+                   properties: Sequence[str], *, limit: int = 200) -> Iterator[SearchPage]:
+        for n in range(self.pages[object_type]):
+            record = CrmRecord(id=f"{object_type}-{n}", properties={})
+            yield SearchPage([record], total=self.pages[object_type], next_after=None)
+
+
+def test_other_walks_fill_the_search_budget_while_the_lead_pages_wait(
+    make_engine: EngineFactory,
+) -> None:
+    """A slow consumer: the lead walk's pages handed over stay within QUEUE_PAGES, and the
+    companies walk (not lead) is walked meanwhile, so it ends long before the deals walk."""
+    base = make_engine(generate_custom(COUNTS, seed=5))
+    gateway = _PagedSearches({"deals": 60, "companies": 5}, base.settings.hubspot)
+    searches = [stream.Search("deals", ()), stream.Search("companies", (), lead=False)]
+    order: list[str] = []
+    most_waiting = 0
+    try:
+        with stream.SearchFeed(gateway, base.contract, searches) as feed:
+            for object_type, records in feed:
+                order.append(f"{object_type} {'end' if records is None else 'page'}")
+                most_waiting = max(most_waiting, feed._waiting[True])
+                time.sleep(0.01)  # the consumer is the slower side
+    finally:
+        gateway.close()
+
+    assert order.count("deals page") == 60
+    assert order.count("companies page") == 5
+    assert order[0] == "deals page"
+    # the producer ran QUEUE_PAGES deal pages ahead, then walked the companies while it waited
+    assert order.index("companies end") < 2 * stream.QUEUE_PAGES
+    assert most_waiting <= stream.QUEUE_PAGES
+    assert not _search_threads()
 
 
 class _FailingSearch(Gateway):
@@ -243,8 +352,9 @@ def test_the_searches_fit_hubspot_limits_with_room_for_the_restart_filter(
 ) -> None:
     engine = make_engine()
     searches = full_searches(engine.contract)
-    assert [s.object_type for s in searches] == ["companies", "contacts", "deals"]
-    assert len(searches[0].groups) == 4  # members and carriers in one walk
+    assert [(s.object_type, s.lead) for s in searches] == [
+        ("deals", True), ("contacts", True), ("companies", False)]
+    assert len(searches[2].groups) == 4  # members and carriers in one walk
 
 
 @pytest.mark.parametrize(
