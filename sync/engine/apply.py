@@ -22,7 +22,7 @@ dry run commits the run log entry only.
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 
@@ -37,14 +37,15 @@ from policies.requests import is_decision
 from sync.engine.forward import advance
 from sync.engine.mirror import from_mirror, to_mirror, with_properties
 from sync.engine.properties import OBJECT_TYPES, OUTPUT_TYPES
-from sync.engine.push import push_patches
+from sync.engine.push import Outcome, push_patches
 from sync.engine.report import WriteFailure
 from sync.engine.selection import MODIFIED_PROPERTY
 from sync.gateway import Gateway
-from sync.store import Fence, OutputChange, Store
+from sync.store import Fence, MirrorRecord, OutputChange, PreparedRows, Store
 
 __all__ = [
-    "Evaluation", "Pushed", "commit", "decisions_up_to", "evaluate", "evaluate_paused_gc", "push",
+    "CommitRows", "Evaluation", "Pushed", "commit", "decisions_up_to", "evaluate",
+    "evaluate_paused_gc", "push",
 ]
 
 DecisionKey = tuple[RecordKind, str]
@@ -167,15 +168,47 @@ def decisions_up_to(
 
 def push(
     gateway: Gateway, patches: Sequence[Patch], batch_size: int = 100,
-    *, before_chunk: Callable[[], None] | None = None,
+    *, before_chunk: Callable[[], None] | None = None, rows: CommitRows | None = None,
 ) -> Pushed:
     """Write ``patches`` (see module). Raises ``AuthError`` when the token is refused.
 
     ``before_chunk`` runs before each batch call; what it raises stops the push (a run that
-    lost its lock writes no further chunk).
+    lost its lock writes no further chunk). ``rows`` binds the commit's rows of each chunk
+    written, as its answer arrives.
     """
-    outcome = push_patches(gateway, patches, batch_size, before_chunk=before_chunk)
+    outcome = push_patches(gateway, patches, batch_size, before_chunk=before_chunk,
+                           on_chunk=rows.add if rows is not None else None)
     return Pushed(outcome.written, outcome.failures, outcome.stamps)
+
+
+class CommitRows:
+    """What ``commit`` writes for the patches HubSpot confirmed: their last-written output
+    values and their mirror rows as written (``as_written``), bound chunk by chunk (``add``,
+    the push's ``on_chunk``), so the commit runs them without converting 20,000 records."""
+
+    def __init__(self, store: Store, evaluation: Evaluation, run_id: int) -> None:
+        self._store, self._records, self._run_id = store, evaluation.records, run_id
+        self.outputs: PreparedRows | None = None
+        self.mirror: PreparedRows | None = None
+
+    def add(self, outcome: Outcome) -> None:
+        written, stamps = outcome.written, outcome.stamps
+        self.outputs = self._store.prepare_outputs(_output_changes(written), self._run_id,
+                                                   self.outputs)
+        self.mirror = self._store.prepare_records(_written_rows(self._records, written, stamps),
+                                                  self.mirror)
+
+
+def _output_changes(written: Sequence[Patch]) -> Iterator[OutputChange]:
+    return (OutputChange(p.object_type, p.object_id, name, value or None)
+            for p in written for name, value in p.properties.items())
+
+
+def _written_rows(records: Mapping[ObjectKey, RawRecord], written: Sequence[Patch],
+                  stamps: Mapping[ObjectKey, str]) -> Iterator[MirrorRecord]:
+    return (to_mirror(as_written(records[(p.object_type, p.object_id)], p,
+                                 stamps.get((p.object_type, p.object_id))))
+            for p in written if (p.object_type, p.object_id) in records)
 
 
 def as_written(record: RawRecord, patch: Patch, stamp: str | None) -> RawRecord:
@@ -241,11 +274,13 @@ def commit(
     checkpoints: Mapping[str, str],
     problems: Sequence[Problem],
     fence: Fence | None = None,
+    rows: CommitRows | None = None,
 ) -> None:
     """One transaction (see module). ``pushed`` None: a dry run, only the run log is written.
 
     ``fence``: the sync lock the run holds, checked first inside the transaction; a run that
-    lost it commits nothing (``LockLost``).
+    lost it commits nothing (``LockLost``). ``rows``: the rows of ``pushed.written``, bound
+    during the push (the same ``push`` call's); without it they are made here.
     """
     with store.transaction() as tx:
         if fence is not None:
@@ -259,17 +294,14 @@ def commit(
             deal_ids |= set(result.deals) | {m.deal_id for m in result.ledger}
             deal_ids |= tx.ledger_deal_ids()  # rows of deals gone from the mirror go too
             tx.replace_ledger_for_deals(deal_ids, result.ledger)
-            tx.record_outputs(
-                (OutputChange(p.object_type, p.object_id, name, value or None)
-                 for p in pushed.written for name, value in p.properties.items()),
-                run_id,
-            )
-            tx.upsert_records(
-                to_mirror(as_written(evaluation.records[(p.object_type, p.object_id)], p,
-                                     pushed.stamps.get((p.object_type, p.object_id))))
-                for p in pushed.written
-                if (p.object_type, p.object_id) in evaluation.records
-            )
+            if rows is None:
+                tx.record_outputs(_output_changes(pushed.written), run_id)
+                tx.upsert_records(_written_rows(evaluation.records, pushed.written,
+                                                pushed.stamps))
+            else:
+                for prepared in (rows.outputs, rows.mirror):
+                    if prepared is not None:
+                        tx.write_prepared(prepared)
             for name, value in checkpoints.items():
                 tx.set_checkpoint(name, value)
             for failure in pushed.gone:  # takes its ledger rows and decision with it

@@ -231,8 +231,10 @@ class _Run:
                             complete=self.read.complete)
         if not self.dry_run:
             self._ensure_held()
+        rows = None if self.dry_run else apply.CommitRows(e.store, ev, self.run_id)
         pushed = None if self.dry_run else apply.settle_gone(apply.push(
-            e.gateway, ev.patches, e.settings.sync.batch_size, before_chunk=self._ensure_held))
+            e.gateway, ev.patches, e.settings.sync.batch_size, before_chunk=self._ensure_held,
+            rows=rows))
         failures = pushed.failures if pushed else []
         if pushed is not None and pushed.gone:
             self.partners = self._partners_of(pushed.gone)
@@ -243,7 +245,7 @@ class _Run:
         counts = self._counts(ev, written, len(failures))
         apply.commit(e.store, self.run_id, ev, pushed, status=status, counts=counts,
                      checkpoints=self.read.checkpoints, problems=problems,
-                     fence=self.lease.fence if self.lease else None)
+                     fence=self.lease.fence if self.lease else None, rows=rows)
         return self._report(status, patches=ev.patches, written=written, failures=failures,
                             problems=problems, decided=ev.decided)
 

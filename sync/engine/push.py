@@ -75,12 +75,21 @@ class Outcome:
 def push_patches(
     gateway: Gateway, patches: Sequence[Patch], batch_size: int = 100,
     *, before_chunk: Callable[[], None] | None = None, workers: int | None = None,
+    on_chunk: Callable[[Outcome], None] | None = None,
 ) -> Outcome:
     """Write ``patches`` per object type in chunks of ``batch_size`` (see module), ``workers``
-    chunks at once (default ``PUSH_WORKERS``)."""
+    chunks at once (default ``PUSH_WORKERS``). ``on_chunk`` gets each chunk's outcome in the
+    caller's thread, in chunk order, as it is gathered (while later chunks are under way)."""
     workers = workers or PUSH_WORKERS
     outcome = Outcome()
     in_flight: deque[Future[Outcome]] = deque()
+
+    def gather() -> None:
+        chunk_outcome = in_flight.popleft().result()
+        if on_chunk is not None:
+            on_chunk(chunk_outcome)
+        outcome.extend(chunk_outcome)
+
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=PUSH_THREAD)
     try:
         for object_type in sorted({p.object_type for p in patches}):
@@ -88,13 +97,13 @@ def push_patches(
                        if p.object_type == object_type]
             for start in range(0, len(of_type), batch_size):
                 while len(in_flight) >= workers:
-                    outcome.extend(in_flight.popleft().result())
+                    gather()
                 if before_chunk is not None:
                     before_chunk()
                 chunk = of_type[start:start + batch_size]
                 in_flight.append(pool.submit(_write, gateway, object_type, chunk, None))
         while in_flight:
-            outcome.extend(in_flight.popleft().result())
+            gather()
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
     return outcome

@@ -1,6 +1,7 @@
 """The state store: mirror, decisions, commission ledger, outputs, checkpoints, run log, webhook
 inbox and locks, on SQLite (default) or PostgreSQL. See ``Store``."""
 
+from sync.store.base import PreparedRows
 from sync.store.locks import Fence, LockLost
 from sync.store.records import (
     Clock,
@@ -27,6 +28,7 @@ __all__ = [
     "LockLost",
     "MirrorRecord",
     "OutputChange",
+    "PreparedRows",
     "RunCounts",
     "RunInfo",
     "RunProblem",

@@ -23,7 +23,9 @@ from sqlalchemy.sql.dml import Insert
 from sync.logs import redact
 from sync.store.records import Clock
 
-__all__ = ["IN_CHUNK", "OpsBase", "bulk_upsert", "chunked", "insert_ignore", "upsert"]
+__all__ = [
+    "IN_CHUNK", "OpsBase", "PreparedRows", "bulk_upsert", "chunked", "insert_ignore", "upsert",
+]
 
 T = TypeVar("T")
 
@@ -115,6 +117,40 @@ class FastStatement:
         return out
 
 
+class PreparedRows:
+    """Rows bound ahead of the transaction that upserts them (``OpsBase.write_prepared``).
+
+    The per-row work (each column's bind processor: JSON encoding, times) is done as rows are
+    added, so a transaction that follows a long wait (a push to HubSpot) only runs the
+    statement. A row whose key was added before replaces it, as in one ``upsert`` batch.
+    """
+
+    def __init__(self, dialect: Dialect, table: Table, update: Sequence[str],
+                 key: Sequence[str]) -> None:
+        self.dialect = dialect.name
+        self._sa_dialect, self._table = dialect, table
+        self._update, self._key = tuple(update), tuple(key)
+        self.statement: FastStatement | None = None
+        self._bound: dict[tuple[Any, ...], Any] = {}
+
+    def add(self, rows: Sequence[Mapping[str, Any]]) -> None:
+        if not rows:
+            return
+        if self.statement is None:
+            table, update = self._table, self._update
+            self.statement = fast_statement(
+                self._sa_dialect, ("upsert", table.name, *update), table, tuple(rows[0]),
+                lambda: upsert(self.dialect, table, update))
+        for row, bound in zip(rows, self.statement.params(rows), strict=True):
+            self._bound[tuple(row[k] for k in self._key)] = bound
+
+    def params(self) -> list[Any]:
+        return list(self._bound.values())
+
+    def __len__(self) -> int:
+        return len(self._bound)
+
+
 _UNSEEN = object()
 _STATEMENTS: dict[tuple[Any, ...], FastStatement] = {}
 
@@ -135,11 +171,23 @@ def fast_statement(dialect: Dialect, key: tuple[str, ...], table: Table,
 
 
 class OpsBase:
-    """The seams operation mixins use. Subclasses set ``_clock`` and ``_dialect``."""
+    """The seams operation mixins use. Subclasses set ``_clock``, ``_dialect`` (its name) and
+    ``_sa_dialect`` (SQLAlchemy's)."""
 
     _clock: Clock
     _dialect: str
+    _sa_dialect: Dialect
     _secrets: tuple[str, ...] = ()
+
+    def write_prepared(self, prepared: PreparedRows) -> int:
+        """Upsert rows bound by a ``prepare_*`` method in one ``executemany``; their count."""
+        if prepared.statement is None or not prepared:
+            return 0
+        if prepared.dialect != self._dialect:
+            raise ValueError(f"rows bound for {prepared.dialect}, store is {self._dialect}")
+        with self._write() as conn:
+            conn.exec_driver_sql(prepared.statement.sql, prepared.params())
+        return len(prepared)
 
     def _write(self) -> AbstractContextManager[Connection]:
         """A connection inside a transaction that may write."""

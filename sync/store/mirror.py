@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, delete, func, select, update
 
-from sync.store.base import IN_CHUNK, OpsBase, bulk_upsert, chunked
+from sync.store.base import IN_CHUNK, OpsBase, PreparedRows, bulk_upsert, chunked
 from sync.store.records import MirrorRecord
 from sync.store.schema import decisions, ledger, mirror
 
@@ -81,6 +81,16 @@ class MirrorOps(OpsBase):
                 bulk_upsert(conn, self._dialect, mirror, _DATA_COLUMNS, list(rows.values()))
                 count += len(rows)
         return count
+
+    def prepare_records(self, records: Iterable[MirrorRecord],
+                        into: PreparedRows | None = None) -> PreparedRows:
+        """``records`` bound for ``write_prepared``, added to ``into`` when given: the same
+        rows ``upsert_records`` would write, ``fetched_at`` stamped now."""
+        prepared = into or PreparedRows(self._sa_dialect, mirror, _DATA_COLUMNS,
+                                        ("object_type", "object_id"))
+        now = self._now()
+        prepared.add([_to_row(r, now) for r in records])
+        return prepared
 
     def mark_archived(self, object_type: str, ids: Iterable[str]) -> int:
         """Flag records as archived in HubSpot. Returns how many mirror rows changed."""

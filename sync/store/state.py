@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import select
 
 from policies.model import Decision, RecordKind, RegistrationStatus
-from sync.store.base import IN_CHUNK, OpsBase, bulk_upsert, chunked, upsert
+from sync.store.base import IN_CHUNK, OpsBase, PreparedRows, bulk_upsert, chunked, upsert
 from sync.store.records import OutputChange
 from sync.store.schema import checkpoints, decisions, outputs
 
@@ -24,6 +24,11 @@ _DECISION_COLUMNS = (
 )
 _OUTPUT_COLUMNS = ("value", "written_at", "run_id")
 _BATCH = 5_000
+
+
+def _output_row(c: OutputChange, now: Any, run_id: int | None) -> dict[str, Any]:
+    return {"object_type": c.object_type, "object_id": c.object_id, "property": c.property,
+            "value": c.value, "written_at": now, "run_id": run_id}
 
 
 def _decision_row(d: Decision, now: Any) -> dict[str, Any]:
@@ -92,20 +97,21 @@ class StateOps(OpsBase):
         count = 0
         with self._write() as conn:
             for batch in chunked(changes, _BATCH):
-                rows = {
-                    (c.object_type, c.object_id, c.property): {
-                        "object_type": c.object_type,
-                        "object_id": c.object_id,
-                        "property": c.property,
-                        "value": c.value,
-                        "written_at": now,
-                        "run_id": run_id,
-                    }
-                    for c in batch
-                }
+                rows = {(c.object_type, c.object_id, c.property): _output_row(c, now, run_id)
+                        for c in batch}
                 bulk_upsert(conn, self._dialect, outputs, _OUTPUT_COLUMNS, list(rows.values()))
                 count += len(rows)
         return count
+
+    def prepare_outputs(self, changes: Iterable[OutputChange], run_id: int | None,
+                        into: PreparedRows | None = None) -> PreparedRows:
+        """``changes`` bound for ``write_prepared``, added to ``into`` when given: the rows
+        ``record_outputs`` would write, stamped now (when HubSpot confirmed the write)."""
+        prepared = into or PreparedRows(self._sa_dialect, outputs, _OUTPUT_COLUMNS,
+                                        ("object_type", "object_id", "property"))
+        now = self._now()
+        prepared.add([_output_row(c, now, run_id) for c in changes])
+        return prepared
 
     def get_checkpoint(self, name: str) -> str | None:
         """The checkpoint's value, or None when it was never set."""

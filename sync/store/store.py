@@ -47,6 +47,7 @@ class Transaction(_DataOps, CheckpointWrites):
         self._conn = conn
         self._clock = clock
         self._dialect = dialect
+        self._sa_dialect = conn.dialect
         self._secrets = secrets
 
     def _write(self) -> AbstractContextManager[Connection]:
@@ -70,6 +71,7 @@ class Store(_DataOps):
         self._engine = engine
         self._clock = clock
         self._dialect = engine.dialect.name
+        self._sa_dialect = engine.dialect
         self._secrets = tuple(secrets)
         self._locks = LockManager(engine, clock)
 

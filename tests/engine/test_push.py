@@ -18,7 +18,7 @@ from config.settings import HubSpotSettings
 from mappers import Patch
 from sandbox.dataset import Dataset, SeedProperty, SeedRecord
 from sandbox.server import RunningSandbox
-from sync.engine.push import push_patches
+from sync.engine.push import Outcome, push_patches
 from sync.gateway import AuthError, BatchResult, Gateway
 from tests.gateway.fakes import FakeClock, FakeHubSpot, body, error, make_gateway, record
 
@@ -185,6 +185,25 @@ def test_chunks_are_written_at_once_in_chunk_order(
     assert most[0] == 1 if workers == 1 else most[0] >= 2
     assert elapsed >= 6 / workers * 0.05  # each worker's chunks one after another
     assert not _push_threads()
+
+
+def test_each_chunk_outcome_reaches_on_chunk_in_order_in_the_callers_thread(
+    gateway: Gateway, hub: FakeHubSpot
+) -> None:
+    _slow_updates(hub, delay_s=0.02)
+    patches = _deals(9, bad=set())
+    seen: list[tuple[list[str], str, int]] = []
+
+    def on_chunk(chunk: Outcome) -> None:
+        seen.append(([p.object_id for p in chunk.written], threading.current_thread().name,
+                     len(hub.requests)))
+
+    outcome = push_patches(gateway, patches, batch_size=2, workers=3, on_chunk=on_chunk)
+
+    assert [ids for ids, _, _ in seen] == [["1", "2"], ["3", "4"], ["5", "6"], ["7", "8"], ["9"]]
+    assert {name for _, name, _ in seen} == {threading.current_thread().name}
+    assert seen[0][2] < len(hub.requests)  # the first arrived while later chunks were sent
+    assert outcome.written == patches
 
 
 def test_a_refused_token_or_a_lost_lock_stops_the_push_with_no_worker_left(
