@@ -53,11 +53,12 @@ MAX_FILTERS = 18
 @dataclass(frozen=True, slots=True)
 class FullRead:
     """What the full read did: records read per type, mirror rows removed per type (the
-    reconcile), and, in a dry run, every record read (``records``; None when mirrored)."""
+    reconcile), and every record read (``records``: once mirrored, as the mirror holds them;
+    after the reconcile they are the whole mirror)."""
 
     read: dict[str, int]
     deleted: dict[str, int]
-    records: dict[ObjectKey, RawRecord] | None
+    records: dict[ObjectKey, RawRecord]
 
 
 def deal_reader(total: int, hubspot: HubSpotSettings) -> Reader:
@@ -122,4 +123,4 @@ def read_full(
     for object_type in OBJECT_TYPES if write_mirror else ():
         gone = store.record_keys(object_type) - expander.seen[object_type]
         deleted[object_type] = store.delete_records(object_type, gone) if gone else 0
-    return FullRead(counts, deleted, None if write_mirror else expander.records)
+    return FullRead(counts, deleted, expander.records)

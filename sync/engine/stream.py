@@ -31,8 +31,9 @@ What a reader can rely on:
 - related records are batch-read in full batches (100, or 50 with ``hs_mrr`` history), the rest
   at ``finish``, each id at most once: the calls equal ``ceil(ids / batch)`` per type;
 - with ``write_mirror`` every page goes to the mirror as soon as it is expanded, every batch
-  read as soon as it is taken in, and only ids are kept; without it (a dry run) the records are
-  kept in ``records`` instead;
+  read as soon as it is taken in, and ``records`` keeps each record as the mirror row gives it
+  back (``from_mirror(to_mirror(r))``), so the run evaluates them without reading the mirror
+  again; without it (a dry run) the records are kept in ``records`` as read;
 - an error on any side (the search thread, an association read, a batch read) stops everything
   and is raised in the caller's thread: leaving ``PageExpander``'s context cancels the calls not
   yet started and waits for the running ones, and leaving ``SearchFeed``'s stops its thread.
@@ -51,7 +52,7 @@ from typing import Any
 from config.contract import CrmContract
 from mappers.outbound import ObjectKey
 from mappers.records import RawRecord
-from sync.engine.mirror import from_crm, to_mirror
+from sync.engine.mirror import from_crm, from_mirror, to_mirror
 from sync.engine.properties import OBJECT_TYPES, history_properties, read_properties
 from sync.engine.related import LINKS, needed, ref
 from sync.gateway import Gateway, SearchPage
@@ -280,6 +281,10 @@ class PageExpander:
     def _keep(self, object_type: str, records: list[RawRecord]) -> None:
         self.seen[object_type].update(r.object_id for r in records)
         if self._write_mirror:
-            self._store.upsert_records(to_mirror(r) for r in records)
+            rows = [to_mirror(r) for r in records]
+            self._store.upsert_records(rows)
+            # As the evaluation would load them back from the mirror: the run's evaluation
+            # takes these instead of reading every row again.
+            self.records.update(((m.object_type, m.object_id), from_mirror(m)) for m in rows)
         else:
             self.records.update(((r.object_type, r.object_id), r) for r in records)

@@ -15,7 +15,7 @@ from bench.floors import CallCounter, dataset_counts, read_floor
 from config.contract import contract_for_prefix
 from sandbox.gen.profiles import Counts
 from sandbox.generator import generate_custom
-from sync.engine import SyncEngine, SyncError, stream
+from sync.engine import SyncEngine, SyncError, apply, stream
 from sync.engine.full import check_search_limits, full_searches
 from sync.gateway import AssociationLink, Gateway, SearchPage
 from sync.gateway.models import CrmRecord
@@ -374,3 +374,33 @@ def test_check_search_limits(groups: list[dict[str, Any]], ok: bool) -> None:
     else:
         with pytest.raises(ValueError, match="limits"):
             check_search_limits(groups)
+
+
+def test_a_full_sync_evaluates_what_it_read_exactly_as_the_mirror_gives_it_back(
+    make_engine: EngineFactory, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The full sync evaluates the records its read kept (no second read of the whole
+    mirror), and that evaluation equals one loaded from the mirror at the same moment."""
+    engine = make_engine(generate_custom(COUNTS, seed=5))
+    original = apply.evaluate
+    seen: list[tuple[apply.Evaluation, apply.Evaluation, bool]] = []
+
+    def evaluate(store: Any, contract: Any, terms: Any, as_of: date,
+                 overlay: Any = None, *, complete: bool = False) -> apply.Evaluation:
+        used = original(store, contract, terms, as_of, overlay, complete=complete)
+        from_mirror = original(store, contract, terms, as_of)  # every row read back
+        seen.append((used, from_mirror, overlay is not None and complete))
+        return used
+
+    monkeypatch.setattr(apply, "evaluate", evaluate)
+    report = engine.full_sync(as_of=AS_OF)
+
+    assert report.status == "ok"
+    [(used, from_mirror, kept)] = seen
+    assert kept  # the read's records, not a second pass over the mirror
+    assert used.records == from_mirror.records
+    assert len(used.records) > 1000
+    assert used.patches == from_mirror.patches
+    assert used.problems == from_mirror.problems
+    assert used.result.ledger == from_mirror.result.ledger
+    assert used.result.decisions == from_mirror.result.decisions
