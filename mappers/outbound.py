@@ -167,11 +167,13 @@ def diff(
         for object_id in ids:
             key = (object_type, object_id)
             now = current.get(key, {})
+            # Equal text is equal after normalising too: only differing text is normalised.
             changed = {
                 name: value
                 for name, value in desired[key].items()
-                if _normal(kinds.get((object_type, name)), value)
-                != _normal(kinds.get((object_type, name)), now.get(name))
+                if value != (held := now.get(name))
+                and _normal(kinds.get((object_type, name)), value)
+                != _normal(kinds.get((object_type, name)), held)
             }
             if changed:
                 before = {name: now.get(name) for name in changed}
