@@ -15,7 +15,7 @@ from bench.floors import CallCounter, dataset_counts, read_floor
 from config.contract import contract_for_prefix
 from sandbox.gen.profiles import Counts
 from sandbox.generator import generate_custom
-from sync.engine import SyncEngine, SyncError, apply, stream
+from sync.engine import RunReport, SyncEngine, SyncError, apply, stream
 from sync.engine.full import check_search_limits, full_searches
 from sync.gateway import AssociationLink, Gateway, SearchPage
 from sync.gateway.models import CrmRecord
@@ -34,16 +34,20 @@ def _read_threads() -> list[threading.Thread]:
     return [t for t in threading.enumerate() if t.name.startswith("full-read-")]
 
 
+def _full_sync_through(base: SyncEngine, gateway: Gateway) -> RunReport:
+    """A full sync of ``base``'s store through ``gateway`` (closed afterwards)."""
+    engine = SyncEngine(base.settings, gateway=gateway, store=base.store, clock=base.clock)
+    try:
+        return engine.full_sync(as_of=AS_OF)
+    finally:
+        gateway.close()
+
+
 def test_full_read_makes_exactly_the_minimum_read_calls(make_engine: EngineFactory) -> None:
     dataset = generate_custom(COUNTS, seed=5)
     base = make_engine(dataset)
     counter = CallCounter()
-    gateway = Gateway(base.settings.hubspot, transport=counter)
-    engine = SyncEngine(base.settings, gateway=gateway, store=base.store, clock=base.clock)
-    try:
-        report = engine.full_sync(as_of=AS_OF)
-    finally:
-        gateway.close()
+    report = _full_sync_through(base, Gateway(base.settings.hubspot, transport=counter))
 
     assert report.status == "ok"
     assert report.records_read["deals"] == COUNTS.deals
@@ -233,11 +237,7 @@ def test_expansion_starts_with_the_first_deal_page_and_never_reads_a_searched_co
     base = make_engine(dataset)
     counter = CallCounter()
     gateway = _OrderProbe(base.settings.hubspot, transport=counter)
-    engine = SyncEngine(base.settings, gateway=gateway, store=base.store, clock=base.clock)
-    try:
-        report = engine.full_sync(as_of=AS_OF)
-    finally:
-        gateway.close()
+    report = _full_sync_through(base, gateway)
 
     assert report.status == "ok"
     events = gateway.events
