@@ -26,7 +26,6 @@ from policies.model import (
 )
 from policies.payouts import Paperwork, PaperworkState, deal_figures, paperwork_for, pay_date
 from policies.reasons import ProblemCode, Reason
-from policies.sweep import id_key
 
 __all__ = ["DealBook", "subscription_owners"]
 
@@ -38,10 +37,12 @@ _MAX_MRR_EXPONENT = 15
 def _usable_mrr(amount: Decimal) -> bool:
     return amount.is_finite() and (not amount or amount.adjusted() < _MAX_MRR_EXPONENT)
 
+
 _ZERO = Decimal("0")
 # the output of most deals (not attributed): Enum members read once, not per deal
 _NOT_CLOSED, _UNATTRIBUTED = Reason.NOT_CLOSED, Attribution.UNATTRIBUTED
 _NO_PLAN, _NOT_ELIGIBLE = Plan.NONE, CommissionStatus.NOT_ELIGIBLE
+_AWAITING = PaperworkState.AWAITING
 
 
 @dataclass(slots=True)
@@ -58,8 +59,8 @@ class DealBook:
     owners: Mapping[str, str] = field(default_factory=dict)
     outputs: dict[str, DealOutput] = field(default_factory=dict)
     ledger: list[CommissionMonth] = field(default_factory=list)
-    paperwork: dict[str, Paperwork] = field(default_factory=dict)
     member_of_deal: dict[str, Member] = field(default_factory=dict)
+    awaiting_paperwork: set[str] = field(default_factory=set)  # members' company ids (R8.2)
     problems: list[Problem] = field(default_factory=list)
     _sub_owner: dict[str, str] = field(default_factory=dict)
     _amounts: dict[Decimal, dict[Decimal, Decimal]] = field(default_factory=dict)  # rate, MRR
@@ -107,7 +108,8 @@ class DealBook:
         self._add_lines(deal, member, choice.rate, c, end, paperwork)
         figures = deal_figures(self.ledger[first_line:], self.as_of)
         status = _status(paperwork, end, choice.end, self.as_of)
-        self.paperwork[deal.deal_id] = paperwork
+        if paperwork.state is _AWAITING:
+            self.awaiting_paperwork.add(member.company_id)
         self.member_of_deal[deal.deal_id] = member
         self.outputs[deal.deal_id] = DealOutput(
             deal.deal_id,
@@ -200,22 +202,29 @@ class DealBook:
 
 
 def subscription_owners(
-    deals: Iterable[Deal], closes: Mapping[str, Attributed], closed_at: Mapping[str, date]
+    deals: Iterable[Deal],
+    closes: Mapping[str, Attributed],
+    closed_at: Mapping[str, date],
+    ranks: Mapping[str, int],
 ) -> dict[str, str]:
     """R7.6: each subscription's deal among the qualifying ones listing it: the earliest
-    closed, ties broken by the lowest deal id. A month therefore pays once, and a later close
-    never takes months from a deal that closed before it."""
-    best: dict[str, tuple[tuple[date, tuple[int, int, str]], str]] = {}
+    closed, ties broken by the lowest deal id (``ranks``: ``sweep.id_ranks`` of the deal ids).
+    A month therefore pays once, and a later close never takes months from a deal that closed
+    before it."""
+    width = len(ranks) + 1
+    best: dict[str, int] = {}  # (close day, deal id rank) as one int
+    owners: dict[str, str] = {}
     for deal in deals:
-        found = closes.get(deal.deal_id)
+        deal_id = deal.deal_id
+        found = closes.get(deal_id)
         if found is None or found.member is None:
             continue
-        rank = (closed_at[deal.deal_id], id_key(deal.deal_id))
+        rank = closed_at[deal_id].toordinal() * width + ranks[deal_id]
         for sid in set(deal.subscription_ids):
             held = best.get(sid)
-            if held is None or rank < held[0]:
-                best[sid] = (rank, deal.deal_id)
-    return {sid: deal_id for sid, (_, deal_id) in best.items()}
+            if held is None or rank < held:
+                best[sid], owners[sid] = rank, deal_id
+    return owners
 
 
 def _status(paperwork: Paperwork, end: date, original_end: date, as_of: date) -> CommissionStatus:

@@ -9,7 +9,7 @@ day], then deal closes (4) [R5.3: a registration decided on the close date quali
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -41,9 +41,9 @@ from policies.registration import (
     plain_verdict,
     reregister,
 )
-from policies.requests import RequestItem, decide_request
+from policies.requests import RequestTable, decide_request
 
-__all__ = ["Sweep", "SweepInput", "id_key"]
+__all__ = ["Sweep", "SweepInput", "id_key", "id_ranks"]
 
 Key = tuple[RecordKind, str]
 
@@ -54,12 +54,15 @@ def id_key(object_id: str) -> tuple[int, int, str]:
     return (0, int(object_id), "") if numeric else (1, 0, object_id)
 
 
-def _id_ranks(ids: set[str]) -> dict[str, int]:
+def id_ranks(ids: Iterable[str]) -> dict[str, int]:
     """Each id's position in ``id_key`` order; ids with equal keys (``7``, ``007``) tie.
 
     ``id_key`` puts numeric ids first, by value, then the others by text; sorting the two
     groups apart (ints, then distinct strings) gives that order without a key tuple per id.
+    Sorting by the rank is sorting by ``id_key`` (a stable sort keeps ties in input order), and
+    one rank table serves every sort of an evaluation (ranks of any subset keep their order).
     """
+    ids = set(ids)
     numeric = [i for i in ids if i.isascii() and i.isdigit()]
     value_rank = {v: r for r, v in enumerate(sorted({int(i) for i in numeric}))}
     ranks = {i: value_rank[int(i)] for i in numeric}
@@ -89,9 +92,10 @@ class SweepInput:
     companies: Mapping[str, Company]
     facts: Mapping[str, DomainFacts]
     domains: CompanyDomains
-    requests: tuple[RequestItem, ...]
+    requests: RequestTable
     deals: tuple[Deal, ...]
     decisions: Mapping[Key, Decision]
+    ranks: Mapping[str, int]  # ``id_ranks`` of every request's and deal's id (at least)
 
 
 @dataclass(slots=True)
@@ -122,7 +126,7 @@ class Sweep:
 
     def run(self) -> Sweep:
         """Process every event dated on or before ``as_of`` in R2.1 order; returns ``self``."""
-        requests, deals = self.inp.requests, self.inp.deals
+        deals = self.inp.deals
         keys, phases, refs, whens = self._events()
         keys.sort()
         n = len(keys)
@@ -134,9 +138,9 @@ class Sweep:
             elif phase == _SHARED:
                 self._on_shared(deals[ref], when)
             elif phase == _REREG:
-                self._on_rereg(requests[ref], when)
+                self._on_rereg(ref, when)
             else:
-                self._on_request(requests[ref], when)
+                self._on_request(ref, when)
         return self
 
     def _events(self) -> tuple[list[int], list[int], list[int], list[date]]:
@@ -152,24 +156,25 @@ class Sweep:
         closed_won = frozenset(s.strip().lower() for s in self.inp.terms.deals.closed_won_stages)
         phases: list[int] = []
         refs: list[int] = []
-        ids: list[str] = []
+        id_ranks: list[int] = []
         whens: list[date] = []
+        ranks = self.inp.ranks
 
         def add(phase: int, ref: int, object_id: str, when: date) -> None:
             phases.append(phase)
             refs.append(ref)
-            ids.append(object_id)
+            id_ranks.append(ranks[object_id])
             whens.append(when)
 
-        for ref, item in enumerate(self.inp.requests):
-            req = item.request
+        table = self.inp.requests
+        for ref, (key, req) in enumerate(zip(table.keys, table.requests, strict=True)):
+            kind, record_id = key
             t = req.requested_at
             if t is not None and t <= as_of:
-                phase = _COMPANY if item.kind is _COMPANY_KIND else _CONTACT
-                add(phase, ref, item.record_id, t)
+                add(_COMPANY if kind is _COMPANY_KIND else _CONTACT, ref, record_id, t)
             r = req.reregistration_requested_at
             if r is not None and r <= as_of:
-                add(_REREG, ref, item.record_id, r)
+                add(_REREG, ref, record_id, r)
         for ref, deal in enumerate(self.inp.deals):
             t = deal.create_date
             if deal.shared_by and t is not None and t <= as_of:
@@ -177,27 +182,28 @@ class Sweep:
             c = deal.close_date
             if c is not None and c <= as_of and (deal.stage or "").strip().lower() in closed_won:
                 add(_CLOSE, ref, deal.deal_id, c)
-        ranks = _id_ranks(set(ids))
-        n, width = len(ids), len(ranks) + 1
+        n, width = len(id_ranks), len(ranks) + 1
         keys = [
-            ((whens[i].toordinal() * _PHASES + phases[i]) * width + ranks[ids[i]]) * n + i
+            ((whens[i].toordinal() * _PHASES + phases[i]) * width + id_ranks[i]) * n + i
             for i in range(n)
         ]
         return keys, phases, refs, whens
 
     # -- registration requests (R2) ---------------------------------------------------------
 
-    def _on_request(self, item: RequestItem, t: date) -> None:
-        decided = decide_request(self, item, t)
+    def _on_request(self, ref: int, t: date) -> None:
+        table = self.inp.requests
+        decided = decide_request(self, table, ref, t)
+        key = table.keys[ref]
         verdict = decided.verdict  # kept for its kind and reason: the claim is held elsewhere
         if verdict.claim is not None:
             verdict = plain_verdict(verdict.kind, verdict.reason)
-        self.verdicts[item.key] = verdict
+        self.verdicts[key] = verdict
         if decided.decision is not None:
-            self.decisions[item.key] = decided.decision
+            self.decisions[key] = decided.decision
         if decided.claim is not None:
-            self.record_claims[item.key] = decided.claim
-            self._apply_deregistration(decided.claim, item.request, t)
+            self.record_claims[key] = decided.claim
+            self._apply_deregistration(decided.claim, table.requests[ref], t)
 
     def _apply_deregistration(self, claim: Claim, req: RegistrationRequest, t: date) -> None:
         """R2.7: a record's deregistration date ends its claim from x (ignored before t)."""
@@ -208,16 +214,18 @@ class Sweep:
             claim.dereg_at = x
             self.book.end_changed(claim)
 
-    def _on_rereg(self, item: RequestItem, r: date) -> None:
-        claim = self.record_claims.get(item.key)
+    def _on_rereg(self, ref: int, r: date) -> None:
+        key = self.inp.requests.keys[ref]
+        claim = self.record_claims.get(key)
         reason = Reason.NO_REGISTRATION if claim is None else None
         if claim is not None:
             reason = reregister(self.book, self.inp.terms, claim, r)
         if reason is not None:
+            kind, record_id = key
             self.problems.append(
                 Problem(
-                    item.kind.value,
-                    item.record_id,
+                    kind.value,
+                    record_id,
                     ProblemCode.IGNORED_REREGISTRATION,
                     reason.value,
                 )
@@ -257,8 +265,9 @@ class Sweep:
     def _on_shared(self, deal: Deal, t: date) -> None:
         sharer = self.lookup_member(deal.shared_by, "deal", deal.deal_id)
         resolution = self._resolve(self._deal_company(deal))
+        domain = resolution.domain
         verdict = check_request(
-            self.book, self.inp.terms, self.facts_of(resolution.domain), sharer, resolution, t
+            self.book, self.inp.terms, self.facts_of(domain), sharer, domain, resolution.reason, t
         )
         if verdict.kind is _REGISTER and sharer is not None and resolution.domain:
             self.open_claim(sharer, resolution.domain, t)  # R4.1
