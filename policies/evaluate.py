@@ -46,15 +46,12 @@ def evaluate_program(program: Program, terms: ProgramTerms, as_of: date) -> Prog
     """Apply R1-R9 to the whole program as it stood at ``as_of`` (§0)."""
     free = FreeEmailDomains(terms.domains.free_email_domains)
     directory = MemberDirectory(program.members)
-    companies = {c.company_id: c for c in sorted(program.companies, key=lambda c: c.company_id)}
+    companies = {c.company_id: c for c in program.companies}
     domains = CompanyDomains(companies, free)
+    requests, problems = _request_items(program, companies, domains)
     # one id_key order for every sort below: the requests, the events, the deals, R7.6 ties
-    ranks = id_ranks(
-        chain(
-            companies, (c.contact_id for c in program.contacts), (d.deal_id for d in program.deals)
-        )
-    )
-    requests, problems = _request_items(program, companies, domains, ranks)
+    ranks = id_ranks(chain((key[1] for key in requests.keys), (d.deal_id for d in program.deals)))
+    requests.reorder(_request_order(requests, ranks))
     inp = SweepInput(
         terms,
         as_of,
@@ -96,22 +93,16 @@ def evaluate_program(program: Program, terms: ProgramTerms, as_of: date) -> Prog
 
 
 def _request_items(
-    program: Program,
-    companies: dict[str, Company],
-    domains: CompanyDomains,
-    ranks: Mapping[str, int],
+    program: Program, companies: dict[str, Company], domains: CompanyDomains
 ) -> tuple[RequestTable, list[Problem]]:
     """Every company and contact carrying a request (a code or a date), with its R1.3 domain:
-    companies first, then contacts, each in ``id_key`` order."""
+    companies first, then contacts, each in input order (see ``_request_order``)."""
     table = RequestTable()
-    order: list[int] = []  # each row's sort key: its id's rank, after every company if a contact
     problems: list[Problem] = []
     for company in companies.values():
         req = company.request
         if req is not None and (req.requested_by or req.requested_at):
             table.append(_COMPANY, company.company_id, req, domains.of(company))
-            order.append(ranks[company.company_id])
-    contacts_after = len(ranks)
     for contact in program.contacts:
         req = contact.request
         if req is None or not (req.requested_by or req.requested_at):
@@ -126,9 +117,23 @@ def _request_items(
                 )
             )
         table.append(_CONTACT, contact.contact_id, req, domains.contact(contact))
-        order.append(contacts_after + ranks[contact.contact_id])
-    table.reorder(sorted(range(len(order)), key=order.__getitem__))  # stable: ties keep input order
     return table, problems
+
+
+def _request_order(requests: RequestTable, ranks: Mapping[str, int]) -> list[int]:
+    """The rows of ``requests`` in R2.1 order: companies, then contacts, each by ``id_key``.
+
+    Ties (numeric ids of one value, ``7`` and ``007``) keep the contacts' input order and put
+    companies in text order, the order of the companies' ids.
+    """
+    keys = requests.keys
+    rows = [ranks[key[1]] for key in keys]
+    companies = sum(1 for key in keys if key[0] is _COMPANY)  # the company rows come first
+    if len(set(rows[:companies])) == companies:
+        order = sorted(range(companies), key=rows.__getitem__)
+    else:
+        order = sorted(range(companies), key=lambda i: (rows[i], keys[i][1]))
+    return order + sorted(range(companies, len(rows)), key=rows.__getitem__)
 
 
 def _deal_date_problems(deals: Iterable[Deal]) -> list[Problem]:

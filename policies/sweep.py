@@ -62,19 +62,20 @@ def id_ranks(ids: Iterable[str]) -> dict[str, int]:
     Sorting by the rank is sorting by ``id_key`` (a stable sort keeps ties in input order), and
     one rank table serves every sort of an evaluation (ranks of any subset keep their order).
     """
-    ids = set(ids)
-    numeric = [i for i in ids if i.isascii() and i.isdigit()]
+    distinct = set(ids)
+    numeric = [i for i in distinct if i.isdigit() and i.isascii()]
+    if not numeric:  # HubSpot ids always are; ids of other sources may not be
+        return {object_id: r for r, object_id in enumerate(sorted(distinct))}
     value_rank = {v: r for r, v in enumerate(sorted({int(i) for i in numeric}))}
     ranks = {i: value_rank[int(i)] for i in numeric}
     after = len(value_rank)
-    for r, object_id in enumerate(sorted(i for i in ids if not (i.isascii() and i.isdigit()))):
+    for r, object_id in enumerate(sorted(distinct.difference(numeric))):
         ranks[object_id] = after + r
     return ranks
 
 
 # event phases: their order is the R2.1 order of events of one day (see module docstring)
 _REREG, _COMPANY, _CONTACT, _SHARED, _CLOSE = range(5)
-_PHASES = 5
 # read per event: a module global is cheaper to load than an Enum member on 3.11
 _LEFT, _COMPANY_KIND, _REGISTER = ExitKind.LEFT, RecordKind.COMPANY, VerdictKind.REGISTER
 _UNATTRIBUTED = Attribution.UNATTRIBUTED
@@ -126,68 +127,79 @@ class Sweep:
 
     def run(self) -> Sweep:
         """Process every event dated on or before ``as_of`` in R2.1 order; returns ``self``."""
-        deals = self.inp.deals
-        keys, phases, refs, whens = self._events()
+        requests, deals = self.inp.requests.requests, self.inp.deals
+        keys, ref_bits, phase_shift = self._events()
         keys.sort()
-        n = len(keys)
+        ref_mask = (1 << ref_bits) - 1
+        # each event's date is its record's (an event exists only for a record with the date)
         for key in keys:
-            i = key % n  # the event's index: the key's last digit in base n
-            phase, ref, when = phases[i], refs[i], whens[i]
+            ref, phase = key & ref_mask, key >> phase_shift & 7
             if phase == _CLOSE:
-                self._on_close(deals[ref], when)
+                deal = deals[ref]
+                if deal.close_date is not None:
+                    self._on_close(deal, deal.close_date)
             elif phase == _SHARED:
-                self._on_shared(deals[ref], when)
+                deal = deals[ref]
+                if deal.create_date is not None:
+                    self._on_shared(deal, deal.create_date)
             elif phase == _REREG:
-                self._on_rereg(ref, when)
+                r = requests[ref].reregistration_requested_at
+                if r is not None:
+                    self._on_rereg(ref, r)
             else:
-                self._on_request(ref, when)
+                t = requests[ref].requested_at
+                if t is not None:
+                    self._on_request(ref, t)
         return self
 
-    def _events(self) -> tuple[list[int], list[int], list[int], list[date]]:
-        """Every event as one int sort key ``((day * 5 + phase) * ranks + rank) * n + index``.
+    def _events(self) -> tuple[list[int], int, int]:
+        """Every event as one int sort key: its day, phase, object id rank and ``ref`` (its
+        position in ``requests`` or ``deals``) in bit fields, most significant first.
 
-        ``rank`` orders object ids as ``id_key`` does (equal keys, equal rank) and ``index`` is
-        the event's position in the (kind, id)-sorted input, so plain int order is the R2.1
-        order with deterministic ties, without a tuple or a handler object per event (the
-        events are the sweep's largest allocation). Also returns each event's phase, its
-        position in ``requests`` or ``deals``, and its date, by index.
+        ``rank`` orders object ids as ``id_key`` does (equal keys, equal rank), and events of
+        one day, phase and rank are of one kind, so ``ref`` orders them as the (kind, id)-sorted
+        input does: plain int order is the R2.1 order with deterministic ties, without a tuple
+        or a handler object per event (the events are the sweep's largest allocation). The
+        event's date is its record's, found again from the phase. Also returns the width of
+        the ``ref`` field and the shift of the phase field.
         """
         as_of = self.inp.as_of
         closed_won = frozenset(s.strip().lower() for s in self.inp.terms.deals.closed_won_stages)
-        phases: list[int] = []
-        refs: list[int] = []
-        id_ranks: list[int] = []
-        whens: list[date] = []
-        ranks = self.inp.ranks
-
-        def add(phase: int, ref: int, object_id: str, when: date) -> None:
-            phases.append(phase)
-            refs.append(ref)
-            id_ranks.append(ranks[object_id])
-            whens.append(when)
-
-        table = self.inp.requests
+        ranks, table, deals = self.inp.ranks, self.inp.requests, self.inp.deals
+        ref_bits = max(len(table), len(deals), 1).bit_length()
+        phase_shift = ref_bits + len(ranks).bit_length()
+        keys: list[int] = []
         for ref, (key, req) in enumerate(zip(table.keys, table.requests, strict=True)):
-            kind, record_id = key
+            record_id = key[1]
             t = req.requested_at
             if t is not None and t <= as_of:
-                add(_COMPANY if kind is _COMPANY_KIND else _CONTACT, ref, record_id, t)
+                phase = _COMPANY if key[0] is _COMPANY_KIND else _CONTACT
+                keys.append(
+                    (t.toordinal() << 3 | phase) << phase_shift | ranks[record_id] << ref_bits | ref
+                )
             r = req.reregistration_requested_at
             if r is not None and r <= as_of:
-                add(_REREG, ref, record_id, r)
-        for ref, deal in enumerate(self.inp.deals):
+                keys.append(
+                    (r.toordinal() << 3 | _REREG) << phase_shift
+                    | ranks[record_id] << ref_bits
+                    | ref
+                )
+        for ref, deal in enumerate(deals):
             t = deal.create_date
             if deal.shared_by and t is not None and t <= as_of:
-                add(_SHARED, ref, deal.deal_id, t)
+                keys.append(
+                    (t.toordinal() << 3 | _SHARED) << phase_shift
+                    | ranks[deal.deal_id] << ref_bits
+                    | ref
+                )
             c = deal.close_date
             if c is not None and c <= as_of and (deal.stage or "").strip().lower() in closed_won:
-                add(_CLOSE, ref, deal.deal_id, c)
-        n, width = len(id_ranks), len(ranks) + 1
-        keys = [
-            ((whens[i].toordinal() * _PHASES + phases[i]) * width + id_ranks[i]) * n + i
-            for i in range(n)
-        ]
-        return keys, phases, refs, whens
+                keys.append(
+                    (c.toordinal() << 3 | _CLOSE) << phase_shift
+                    | ranks[deal.deal_id] << ref_bits
+                    | ref
+                )
+        return keys, ref_bits, phase_shift
 
     # -- registration requests (R2) ---------------------------------------------------------
 
