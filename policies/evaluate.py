@@ -233,9 +233,11 @@ def _member_outputs(
     problems: list[Problem],
 ) -> dict[str, MemberOutput]:
     """R3 capacity, R8 totals and R9 compliance for every member."""
-    lines: dict[str, list[CommissionMonth]] = {}
-    for line in deals.ledger:
-        lines.setdefault(deals.member_of_deal[line.deal_id].company_id, []).append(line)
+    lines = deals.member_lines
+    if deals.repeated_deal_ids:  # a line then counts for its deal id's last attributed member
+        lines = {}
+        for line in deals.ledger:
+            lines.setdefault(deals.member_of_deal[line.deal_id].company_id, []).append(line)
     out: dict[str, MemberOutput] = {}
     for member in sorted(members, key=lambda m: m.company_id):
         limit = capacity_at(member, as_of, terms.capacity)
