@@ -210,12 +210,25 @@ class CompanyDomains:
         """``company_domain(company, free)``, cached by company id."""
         found = self._resolved.get(company.company_id)
         if found is None:
-            resolution = company_domain(company, self._free)
-            self._resolved[company.company_id] = (
-                resolution if resolution.domain is None else resolution.domain
-            )
-            return resolution
+            found = self._resolve(company)
         return DomainResolution(found) if isinstance(found, str) else found
+
+    def domain(self, company: Company) -> str | None:
+        """``of(company).domain``, without building a resolution."""
+        found = self._resolved.get(company.company_id)
+        if found is None:
+            found = self._resolve(company)
+        return found if isinstance(found, str) else None
+
+    def reason(self, company: Company) -> Reason:
+        """``of(company).reason``: why the company has no domain (``Reason.NONE`` if it has)."""
+        return self.of(company).reason
+
+    def _resolve(self, company: Company) -> str | DomainResolution:
+        resolution = company_domain(company, self._free)
+        found = resolution if resolution.domain is None else resolution.domain
+        self._resolved[company.company_id] = found
+        return found
 
     def all_of(self, company: Company) -> tuple[str, ...]:
         """``company_domains(company)`` (its parts are cached by ``registrable_domain``)."""

@@ -37,6 +37,7 @@ from policies.sweep import Sweep, SweepInput, id_ranks
 __all__ = ["FAR_AHEAD", "evaluate_program"]
 
 _COMPANY, _CONTACT = RecordKind.COMPANY, RecordKind.CONTACT
+_NO_REASON = Reason.NONE
 
 FAR_AHEAD = timedelta(days=366)
 """A request dated more than this after ``as_of`` is pending and reported ``request_far_ahead``."""
@@ -102,7 +103,9 @@ def _request_items(
     for company in companies.values():
         req = company.request
         if req is not None and (req.requested_by or req.requested_at):
-            table.append(_COMPANY, company.company_id, req, domains.of(company))
+            domain = domains.domain(company)
+            reason = _NO_REASON if domain is not None else domains.reason(company)
+            table.append(_COMPANY, company.company_id, req, domain, reason)
     for contact in program.contacts:
         req = contact.request
         if req is None or not (req.requested_by or req.requested_at):
@@ -116,7 +119,8 @@ def _request_items(
                     contact.primary_company_id,
                 )
             )
-        table.append(_CONTACT, contact.contact_id, req, domains.contact(contact))
+        resolution = domains.contact(contact)
+        table.append(_CONTACT, contact.contact_id, req, resolution.domain, resolution.reason)
     return table, problems
 
 
@@ -165,7 +169,7 @@ def _domain_facts(
         customer = (company.lifecycle_stage or "").strip().lower() == "customer"
         if not (direct or customer):
             continue  # only a direct-sales or customer company says anything about its domain
-        domain = domains.of(company).domain
+        domain = domains.domain(company)
         if domain is not None:
             old = facts.get(domain, _FACTS[False, False])
             facts[domain] = _FACTS[old.direct_sales or direct, old.customer or customer]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date
-from typing import Any, NamedTuple, Protocol
+from typing import Any, Protocol
 
 from config.terms import ProgramTerms
 from policies.claims import Claim, ClaimBook
@@ -132,13 +132,16 @@ class RequestTable:
         kind: RecordKind,
         record_id: str,
         request: RegistrationRequest,
-        resolution: DomainResolution,
+        domain: str | None,
+        reason: Reason,
     ) -> None:
+        """Add a row: the request on record ``(kind, record_id)`` and the record's R1.3 domain
+        (or ``None`` and the R1 reason it has none)."""
         key: tuple[RecordKind, str] = (kind, record_id)
         self.keys.append(key)
         self.requests.append(request)
-        self.domains.append(resolution.domain)
-        self.reasons.append(resolution.reason)
+        self.domains.append(domain)
+        self.reasons.append(reason)
 
     def reorder(self, order: list[int]) -> None:
         """Put row ``order[0]`` first, then ``order[1]``, ..."""
@@ -156,12 +159,9 @@ class RequestTable:
         return item
 
 
-class Decided(NamedTuple):
-    """What deciding one request found (a named tuple: built once per request, read once)."""
-
-    verdict: Verdict
-    decision: Decision | None
-    claim: Claim | None
+Decided = tuple[Verdict, Decision | None, Claim | None]
+"""What deciding one request found: the verdict, the decision to record, the claim it holds
+(a plain tuple: built once per request, unpacked once)."""
 
 
 def decide_request(sweep: RequestContext, table: RequestTable, i: int, t: date) -> Decided:
@@ -204,7 +204,7 @@ def decide_request(sweep: RequestContext, table: RequestTable, i: int, t: date) 
             domain,
             claim.member.code if claim is not None else None,
         )
-    return Decided(verdict, decision, claim)
+    return verdict, decision, claim
 
 
 def _honour(
@@ -218,12 +218,12 @@ def _honour(
             return None
         for claim in sweep.book.active_claims(domain, t):
             if claim.member is member:
-                return Decided(Verdict(VerdictKind.JOIN, claim=claim), stored, claim)
+                return Verdict(VerdictKind.JOIN, claim=claim), stored, claim
         # [decision R2.3] honoured even if the book now disagrees (the store is the truth)
         claim = sweep.open_claim(member, domain, t)
-        return Decided(plain_verdict(VerdictKind.REGISTER, Reason.NONE), stored, claim)
+        return plain_verdict(VerdictKind.REGISTER, Reason.NONE), stored, claim
     if stored.outcome is RegistrationStatus.REJECTED:
-        return Decided(plain_verdict(VerdictKind.REJECTED, stored.reason), stored, None)
+        return plain_verdict(VerdictKind.REJECTED, stored.reason), stored, None
     if stored.outcome is RegistrationStatus.UNAVAILABLE:
-        return Decided(plain_verdict(VerdictKind.UNAVAILABLE, stored.reason), stored, None)
+        return plain_verdict(VerdictKind.UNAVAILABLE, stored.reason), stored, None
     return None

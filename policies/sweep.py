@@ -11,13 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 from config.terms import ProgramTerms
 from policies.claims import Claim, ClaimBook
-from policies.dates import add_days
 from policies.deals import Attributed, attribute_at_close, shared_deal_type, unattributed
-from policies.domains import CompanyDomains, DomainResolution
+from policies.domains import CompanyDomains
 from policies.members import MemberDirectory
 from policies.model import (
     Attribution,
@@ -79,7 +78,7 @@ _REREG, _COMPANY, _CONTACT, _SHARED, _CLOSE = range(5)
 # read per event: a module global is cheaper to load than an Enum member on 3.11
 _LEFT, _COMPANY_KIND, _REGISTER = ExitKind.LEFT, RecordKind.COMPANY, VerdictKind.REGISTER
 _UNATTRIBUTED = Attribution.UNATTRIBUTED
-_NO_COMPANY = DomainResolution(None, Reason.DEAL_WITHOUT_COMPANY)
+_DEAL_WITHOUT_COMPANY, _NO_REASON = Reason.DEAL_WITHOUT_COMPANY, Reason.NONE
 _WITHOUT_COMPANY = unattributed(Reason.DEAL_WITHOUT_COMPANY)
 
 
@@ -117,13 +116,13 @@ class Sweep:
     terms: ProgramTerms = field(init=False)
     directory: MemberDirectory = field(init=False)
     stored_decisions: Mapping[Key, Decision] = field(init=False)
-    _expiry_days: int = field(init=False)
+    _expiry: timedelta = field(init=False)  # R2.2.8: a new claim's term
 
     def __post_init__(self) -> None:
         self.terms = self.inp.terms
         self.directory = self.inp.directory
         self.stored_decisions = self.inp.decisions
-        self._expiry_days = self.inp.terms.registration.expiry_days
+        self._expiry = timedelta(days=self.inp.terms.registration.expiry_days)
 
     def run(self) -> Sweep:
         """Process every event dated on or before ``as_of`` in R2.1 order; returns ``self``."""
@@ -205,17 +204,17 @@ class Sweep:
 
     def _on_request(self, ref: int, t: date) -> None:
         table = self.inp.requests
-        decided = decide_request(self, table, ref, t)
+        verdict, decision, claim = decide_request(self, table, ref, t)
         key = table.keys[ref]
-        verdict = decided.verdict  # kept for its kind and reason: the claim is held elsewhere
-        if verdict.claim is not None:
+        if verdict.claim is not None:  # kept for its kind and reason: the claim is held elsewhere
             verdict = plain_verdict(verdict.kind, verdict.reason)
         self.verdicts[key] = verdict
-        if decided.decision is not None:
-            self.decisions[key] = decided.decision
-        if decided.claim is not None:
-            self.record_claims[key] = decided.claim
-            self._apply_deregistration(decided.claim, table.requests[ref], t)
+        if decision is not None:
+            self.decisions[key] = decision
+        if claim is not None:
+            self.record_claims[key] = claim
+            if table.requests[ref].deregistration_requested_at is not None:
+                self._apply_deregistration(claim, table.requests[ref], t)
 
     def _apply_deregistration(self, claim: Claim, req: RegistrationRequest, t: date) -> None:
         """R2.7: a record's deregistration date ends its claim from x (ignored before t)."""
@@ -245,7 +244,7 @@ class Sweep:
 
     def open_claim(self, member: Member, domain: str, t: date) -> Claim:
         """R2.2.8: a new claim expiring ``t + expiry_days``; a member that left ends it (R9.2)."""
-        claim = self.book.open(member, domain, t, add_days(t, self._expiry_days))
+        claim = self.book.open(member, domain, t, t + self._expiry)
         if member.exit is _LEFT and member.exit_at is not None:
             claim.left_at = member.exit_at
             self.book.end_changed(claim)
@@ -269,20 +268,19 @@ class Sweep:
             return None
         return self.inp.companies.get(deal.primary_company_id)
 
-    def _resolve(self, company: Company | None) -> DomainResolution:
-        if company is None:
-            return _NO_COMPANY
-        return self.inp.domains.of(company)
-
     def _on_shared(self, deal: Deal, t: date) -> None:
         sharer = self.lookup_member(deal.shared_by, "deal", deal.deal_id)
-        resolution = self._resolve(self._deal_company(deal))
-        domain = resolution.domain
+        company = self._deal_company(deal)
+        if company is None:
+            domain, reason = None, _DEAL_WITHOUT_COMPANY
+        else:
+            domain = self.inp.domains.domain(company)
+            reason = _NO_REASON if domain is not None else self.inp.domains.reason(company)
         verdict = check_request(
-            self.book, self.inp.terms, self.facts_of(domain), sharer, domain, resolution.reason, t
+            self.book, self.inp.terms, self.facts_of(domain), sharer, domain, reason, t
         )
-        if verdict.kind is _REGISTER and sharer is not None and resolution.domain:
-            self.open_claim(sharer, resolution.domain, t)  # R4.1
+        if verdict.kind is _REGISTER and sharer is not None and domain:
+            self.open_claim(sharer, domain, t)  # R4.1
         self.deal_types[deal.deal_id] = shared_deal_type(verdict, deal)
 
     def _on_close(self, deal: Deal, c: date) -> None:
@@ -290,26 +288,23 @@ class Sweep:
         if company is None:
             self.closes[deal.deal_id], self.closed_at[deal.deal_id] = _WITHOUT_COMPANY, c
             return
-        resolution = self._resolve(company)
+        domains = self.inp.domains
+        domain = domains.domain(company)
         sharer = self.inp.directory.get(deal.shared_by)
         # the company's other domains only explain a sharer's domain mismatch (R5.6)
-        others = (
-            [d for d in self.inp.domains.all_of(company) if d != resolution.domain]
-            if sharer is not None
-            else []
-        )
+        others = [d for d in domains.all_of(company) if d != domain] if sharer is not None else []
         found = attribute_at_close(
             self.book,
-            self.facts_of(resolution.domain),
-            resolution.domain,
+            self.facts_of(domain),
+            domain,
             others,
             sharer,
             self._override(deal),
             deal.cross_sell_confirmed,
             c,
         )
-        if found.attribution is _UNATTRIBUTED and resolution.domain is None:
-            found = unattributed(resolution.reason)
+        if found.attribution is _UNATTRIBUTED and domain is None:
+            found = unattributed(domains.reason(company))
         if found.attribution is _UNATTRIBUTED and _override_lacks_reason(deal):
             # R5.5: the admin meant an override; say on the deal why it did not take.
             found = unattributed(Reason.OVERRIDE_WITHOUT_REASON)
