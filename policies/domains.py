@@ -323,8 +323,11 @@ class CompanyDomains:
         return self.of(company).reason
 
     def _resolve(self, company: Company) -> str | DomainResolution:
-        resolution = company_domain(company, self._free)
-        found = resolution if resolution.domain is None else resolution.domain
+        """``company_domain``'s answer as cached: the domain, or the resolution without one."""
+        domain = registrable_domain(company.domain) or registrable_domain(company.website)
+        found: str | DomainResolution = _INVALID if domain is None else domain
+        if domain is not None and domain in self._free:
+            found = _FREE
         self._resolved[company.company_id] = found
         return found
 

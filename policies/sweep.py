@@ -291,21 +291,30 @@ class Sweep:
         domains = self.inp.domains
         domain = domains.domain(company)
         sharer = self.inp.directory.get(deal.shared_by)
-        # the company's other domains only explain a sharer's domain mismatch (R5.6)
-        others = [d for d in domains.all_of(company) if d != domain] if sharer is not None else []
+        # the company's other domains only explain a sharer's domain mismatch (R5.6); with
+        # one of domain and website set, a resolved domain is the company's only one
+        others: list[str] = []
+        if sharer is not None and (
+            domain is None or (company.domain is not None and company.website is not None)
+        ):
+            others = [d for d in domains.all_of(company) if d != domain]
         found = attribute_at_close(
             self.book,
             self.facts_of(domain),
             domain,
             others,
             sharer,
-            self._override(deal),
+            self._override(deal) if deal.override_code else None,
             deal.cross_sell_confirmed,
             c,
         )
         if found.attribution is _UNATTRIBUTED and domain is None:
             found = unattributed(domains.reason(company))
-        if found.attribution is _UNATTRIBUTED and _override_lacks_reason(deal):
+        if (
+            found.attribution is _UNATTRIBUTED
+            and deal.override_code
+            and _override_lacks_reason(deal)
+        ):
             # R5.5: the admin meant an override; say on the deal why it did not take.
             found = unattributed(Reason.OVERRIDE_WITHOUT_REASON)
         if found.claim is not None:  # R2.8: the registration converts at c
