@@ -6,8 +6,9 @@ pure (no I/O, no clock), and total: bad input becomes a reason code or a ``Probl
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date, timedelta
+from itertools import chain
 
 from config.terms import ProgramTerms
 from policies.compliance import MemberFacts, compliance, gold_deadline, removal_date
@@ -27,13 +28,16 @@ from policies.model import (
     RegistrationOutput,
     RegistrationStatus,
 )
-from policies.payouts import PaperworkState, deal_figures
+from policies.payouts import deal_figures
 from policies.reasons import ProblemCode, Reason
 from policies.registration import DomainFacts, VerdictKind, claim_status
-from policies.requests import RequestItem
-from policies.sweep import Sweep, SweepInput, id_key
+from policies.requests import RequestTable
+from policies.sweep import Sweep, SweepInput, id_ranks
 
 __all__ = ["FAR_AHEAD", "evaluate_program"]
+
+_COMPANY, _CONTACT = RecordKind.COMPANY, RecordKind.CONTACT
+_NO_REASON = Reason.NONE
 
 FAR_AHEAD = timedelta(days=366)
 """A request dated more than this after ``as_of`` is pending and reported ``request_far_ahead``."""
@@ -43,9 +47,12 @@ def evaluate_program(program: Program, terms: ProgramTerms, as_of: date) -> Prog
     """Apply R1-R9 to the whole program as it stood at ``as_of`` (§0)."""
     free = FreeEmailDomains(terms.domains.free_email_domains)
     directory = MemberDirectory(program.members)
-    companies = {c.company_id: c for c in sorted(program.companies, key=lambda c: c.company_id)}
+    companies = {c.company_id: c for c in program.companies}
     domains = CompanyDomains(companies, free)
     requests, problems = _request_items(program, companies, domains)
+    # one id_key order for every sort below: the requests, the events, the deals, R7.6 ties
+    ranks = id_ranks(chain((key[1] for key in requests.keys), (d.deal_id for d in program.deals)))
+    requests.reorder(_request_order(requests, ranks))
     inp = SweepInput(
         terms,
         as_of,
@@ -53,18 +60,19 @@ def evaluate_program(program: Program, terms: ProgramTerms, as_of: date) -> Prog
         companies,
         _domain_facts(companies.values(), terms, domains),
         domains,
-        tuple(requests),
+        requests,
         tuple(program.deals),
         program.decisions,
+        ranks,
     )
     sweep = Sweep(inp).run()
     deals = DealBook(
         terms,
         as_of,
         {s.subscription_id: s for s in program.subscriptions},
-        subscription_owners(program.deals, sweep.closes, sweep.closed_at),
+        subscription_owners(program.deals, sweep.closes, sweep.closed_at, ranks),
     )
-    for deal in sorted(program.deals, key=lambda d: id_key(d.deal_id)):
+    for deal in sorted(program.deals, key=lambda d: ranks[d.deal_id]):
         deal_id = deal.deal_id
         kind, found = sweep.deal_types.get(deal_id), sweep.closes.get(deal_id)
         deals.add(deal, kind, found, sweep.closed_at.get(deal_id))
@@ -87,16 +95,17 @@ def evaluate_program(program: Program, terms: ProgramTerms, as_of: date) -> Prog
 
 def _request_items(
     program: Program, companies: dict[str, Company], domains: CompanyDomains
-) -> tuple[list[RequestItem], list[Problem]]:
-    """Every company and contact carrying a request (a code or a date), with its R1.3 domain."""
-    items: list[RequestItem] = []
+) -> tuple[RequestTable, list[Problem]]:
+    """Every company and contact carrying a request (a code or a date), with its R1.3 domain:
+    companies first, then contacts, each in input order (see ``_request_order``)."""
+    table = RequestTable()
     problems: list[Problem] = []
     for company in companies.values():
         req = company.request
         if req is not None and (req.requested_by or req.requested_at):
-            items.append(
-                RequestItem(RecordKind.COMPANY, company.company_id, req, domains.of(company))
-            )
+            domain = domains.domain(company)
+            reason = _NO_REASON if domain is not None else domains.reason(company)
+            table.append(_COMPANY, company.company_id, req, domain, reason)
     for contact in program.contacts:
         req = contact.request
         if req is None or not (req.requested_by or req.requested_at):
@@ -110,26 +119,38 @@ def _request_items(
                     contact.primary_company_id,
                 )
             )
-        items.append(
-            RequestItem(
-                RecordKind.CONTACT,
-                contact.contact_id,
-                req,
-                domains.contact(contact),
-            )
-        )
-    items.sort(key=lambda i: (i.kind is RecordKind.CONTACT, id_key(i.record_id)))
-    return items, problems
+        resolution = domains.contact(contact)
+        table.append(_CONTACT, contact.contact_id, req, resolution.domain, resolution.reason)
+    return table, problems
+
+
+def _request_order(requests: RequestTable, ranks: Mapping[str, int]) -> list[int]:
+    """The rows of ``requests`` in R2.1 order: companies, then contacts, each by ``id_key``.
+
+    Ties (numeric ids of one value, ``7`` and ``007``) keep the contacts' input order and put
+    companies in text order, the order of the companies' ids.
+    """
+    keys = requests.keys
+    rows = [ranks[key[1]] for key in keys]
+    companies = sum(1 for key in keys if key[0] is _COMPANY)  # the company rows come first
+    if len(set(rows[:companies])) == companies:
+        order = sorted(range(companies), key=rows.__getitem__)
+    else:
+        order = sorted(range(companies), key=lambda i: (rows[i], keys[i][1]))
+    return order + sorted(range(companies, len(rows)), key=rows.__getitem__)
 
 
 def _deal_date_problems(deals: Iterable[Deal]) -> list[Problem]:
     """A close date before the create date is reported; the close date still counts (R5)."""
     return [
-        Problem("deal", d.deal_id, ProblemCode.CLOSE_BEFORE_CREATE,
-                f"closed {d.close_date.isoformat()}, created {d.create_date.isoformat()}")
+        Problem(
+            "deal",
+            d.deal_id,
+            ProblemCode.CLOSE_BEFORE_CREATE,
+            f"closed {d.close_date.isoformat()}, created {d.create_date.isoformat()}",
+        )
         for d in deals
-        if d.close_date is not None and d.create_date is not None
-        and d.close_date < d.create_date
+        if d.close_date is not None and d.create_date is not None and d.close_date < d.create_date
     ]
 
 
@@ -148,7 +169,7 @@ def _domain_facts(
         customer = (company.lifecycle_stage or "").strip().lower() == "customer"
         if not (direct or customer):
             continue  # only a direct-sales or customer company says anything about its domain
-        domain = domains.of(company).domain
+        domain = domains.domain(company)
         if domain is not None:
             old = facts.get(domain, _FACTS[False, False])
             facts[domain] = _FACTS[old.direct_sales or direct, old.customer or customer]
@@ -156,7 +177,7 @@ def _domain_facts(
 
 
 def _registration_outputs(
-    requests: list[RequestItem],
+    requests: RequestTable,
     sweep: Sweep,
     terms: ProgramTerms,
     as_of: date,
@@ -164,15 +185,15 @@ def _registration_outputs(
 ) -> dict[tuple[RecordKind, str], RegistrationOutput]:
     """R2.9: records of a claim show the claim; others show their own rejection."""
     out: dict[tuple[RecordKind, str], RegistrationOutput] = {}
-    for item in requests:
-        key, req = item.key, item.request
+    for key, req, domain in zip(requests.keys, requests.requests, requests.domains, strict=True):
+        kind, record_id = key
         claim = sweep.record_claims.get(key)
         verdict = sweep.verdicts.get(key)
         if claim is not None:
             held, why = claim_status(claim, as_of, terms)
             out[key] = RegistrationOutput(
-                item.kind,
-                item.record_id,
+                kind,
+                record_id,
                 held,
                 str(why),
                 claim.member.code,
@@ -180,7 +201,6 @@ def _registration_outputs(
                 claim.expires,
             )
             continue
-        domain = item.resolution.domain
         if verdict is not None:
             stored = sweep.decisions.get(key)
             domain = stored.domain if stored is not None else domain
@@ -192,16 +212,19 @@ def _registration_outputs(
             reason = str(verdict.reason)
         elif req.requested_at is None:
             status, reason = RegistrationStatus.REJECTED, str(Reason.MISSING_REQUEST_DATE)
-            problems.append(
-                Problem(item.kind.value, item.record_id, ProblemCode.MISSING_REQUEST_DATE)
-            )
+            problems.append(Problem(kind.value, record_id, ProblemCode.MISSING_REQUEST_DATE))
         else:  # §0: dated after as_of, decided on the day its date is reached
             status, reason = RegistrationStatus.PENDING, str(Reason.REQUESTED_IN_FUTURE)
             if req.requested_at > as_of + FAR_AHEAD:  # most likely a typo'd year
-                problems.append(Problem(item.kind.value, item.record_id,
-                                        ProblemCode.REQUEST_FAR_AHEAD,
-                                        req.requested_at.isoformat()))
-        out[key] = RegistrationOutput(item.kind, item.record_id, status, reason, None, domain, None)
+                problems.append(
+                    Problem(
+                        kind.value,
+                        record_id,
+                        ProblemCode.REQUEST_FAR_AHEAD,
+                        req.requested_at.isoformat(),
+                    )
+                )
+        out[key] = RegistrationOutput(kind, record_id, status, reason, None, domain, None)
     return out
 
 
@@ -214,14 +237,11 @@ def _member_outputs(
     problems: list[Problem],
 ) -> dict[str, MemberOutput]:
     """R3 capacity, R8 totals and R9 compliance for every member."""
-    lines: dict[str, list[CommissionMonth]] = {}
-    for line in deals.ledger:
-        lines.setdefault(deals.member_of_deal[line.deal_id].company_id, []).append(line)
-    awaiting = {
-        deals.member_of_deal[d].company_id
-        for d, p in deals.paperwork.items()
-        if p.state is PaperworkState.AWAITING
-    }
+    lines = deals.member_lines
+    if deals.repeated_deal_ids:  # a line then counts for its deal id's last attributed member
+        lines = {}
+        for line in deals.ledger:
+            lines.setdefault(deals.member_of_deal[line.deal_id].company_id, []).append(line)
     out: dict[str, MemberOutput] = {}
     for member in sorted(members, key=lambda m: m.company_id):
         limit = capacity_at(member, as_of, terms.capacity)
@@ -229,7 +249,7 @@ def _member_outputs(
         facts = MemberFacts(
             limit,
             used,
-            member.company_id in awaiting,
+            member.company_id in deals.awaiting_paperwork,
             member.company_id in sweep.registered_members,
         )
         status, flags = compliance(member, facts, terms, as_of)

@@ -20,13 +20,13 @@ from policies.model import (
     DealOutput,
     DealType,
     Member,
+    MonthState,
     Plan,
     Problem,
     Subscription,
 )
-from policies.payouts import Paperwork, PaperworkState, deal_figures, paperwork_for, pay_date
+from policies.payouts import DealFigures, Paperwork, PaperworkState, paperwork_for, pay_date
 from policies.reasons import ProblemCode, Reason
-from policies.sweep import id_key
 
 __all__ = ["DealBook", "subscription_owners"]
 
@@ -38,10 +38,12 @@ _MAX_MRR_EXPONENT = 15
 def _usable_mrr(amount: Decimal) -> bool:
     return amount.is_finite() and (not amount or amount.adjusted() < _MAX_MRR_EXPONENT)
 
+
 _ZERO = Decimal("0")
 # the output of most deals (not attributed): Enum members read once, not per deal
 _NOT_CLOSED, _UNATTRIBUTED = Reason.NOT_CLOSED, Attribution.UNATTRIBUTED
 _NO_PLAN, _NOT_ELIGIBLE = Plan.NONE, CommissionStatus.NOT_ELIGIBLE
+_AWAITING, _FORFEITED_MONTH = PaperworkState.AWAITING, MonthState.FORFEITED
 
 
 @dataclass(slots=True)
@@ -58,8 +60,11 @@ class DealBook:
     owners: Mapping[str, str] = field(default_factory=dict)
     outputs: dict[str, DealOutput] = field(default_factory=dict)
     ledger: list[CommissionMonth] = field(default_factory=list)
-    paperwork: dict[str, Paperwork] = field(default_factory=dict)
     member_of_deal: dict[str, Member] = field(default_factory=dict)
+    # each member's lines, by company id, in ledger order; exact unless a deal id repeats
+    member_lines: dict[str, list[CommissionMonth]] = field(default_factory=dict)
+    repeated_deal_ids: bool = False
+    awaiting_paperwork: set[str] = field(default_factory=set)  # members' company ids (R8.2)
     problems: list[Problem] = field(default_factory=list)
     _sub_owner: dict[str, str] = field(default_factory=dict)
     _amounts: dict[Decimal, dict[Decimal, Decimal]] = field(default_factory=dict)  # rate, MRR
@@ -74,6 +79,8 @@ class DealBook:
     ) -> None:
         """Record the output (and ledger lines) of one deal; ``found`` is its R5 outcome at its
         close ``closed_at`` (both ``None`` when it has not closed)."""
+        if deal.deal_id in self.outputs:
+            self.repeated_deal_ids = True
         deal_type = kind[0] if kind is not None else None
         if found is None or found.member is None or closed_at is None:
             # an open shared deal explains its R4 type's reason, if any, over "not_closed"
@@ -104,10 +111,15 @@ class DealBook:
         end = shortened_end(member, choice.plan, c, choice.end, self.terms, self.as_of)
         paperwork = paperwork_for(member, c, self.as_of, self.terms.payouts)
         first_line = len(self.ledger)
-        self._add_lines(deal, member, choice.rate, c, end, paperwork)
-        figures = deal_figures(self.ledger[first_line:], self.as_of)
+        figures = self._add_lines(deal, member, choice.rate, c, end, paperwork)
+        if len(self.ledger) > first_line:
+            lines = self.member_lines.get(member.company_id)
+            if lines is None:
+                lines = self.member_lines[member.company_id] = []
+            lines.extend(self.ledger[first_line:])
         status = _status(paperwork, end, choice.end, self.as_of)
-        self.paperwork[deal.deal_id] = paperwork
+        if paperwork.state is _AWAITING:
+            self.awaiting_paperwork.add(member.company_id)
         self.member_of_deal[deal.deal_id] = member
         self.outputs[deal.deal_id] = DealOutput(
             deal.deal_id,
@@ -128,10 +140,14 @@ class DealBook:
 
     def _add_lines(
         self, deal: Deal, member: Member, rate: Decimal, c: date, end: date, paperwork: Paperwork
-    ) -> None:
-        """R7: one ledger line per received month of each subscription inside ``[c, end)``."""
-        lag = self.terms.payouts.payout_lag_days
+    ) -> DealFigures:
+        """R7: one ledger line per received month of each subscription inside ``[c, end)``;
+        returns the lines' R8.3 figures (``payouts.deal_figures`` of them, summed on the way)."""
+        lag, as_of = self.terms.payouts.payout_lag_days, self.as_of
         state = paperwork.month_state
+        earns = state is not _FORFEITED_MONTH
+        earned = paid = _ZERO
+        upcoming: dict[date, Decimal] = {}
         code = member.code or member.company_id
         currency = deal.currency
         deal_id, ledger, dues = deal.deal_id, self.ledger, self._due
@@ -168,6 +184,18 @@ class DealBook:
                         deal_id, sid, code, j, start, mrr, amount, currency, due, paid_on, state
                     )
                 )
+                if earns:
+                    earned += amount
+                    if paid_on is None:
+                        pass
+                    elif paid_on <= as_of:
+                        paid += amount
+                    else:
+                        upcoming[paid_on] = upcoming.get(paid_on, _ZERO) + amount
+        if not upcoming:
+            return DealFigures(earned, paid, None, None)
+        first = min(upcoming)
+        return DealFigures(earned, paid, first, upcoming[first])
 
     def _subscription(self, deal: Deal, sid: str) -> Subscription | None:
         sub = self.subscriptions.get(sid)
@@ -200,22 +228,29 @@ class DealBook:
 
 
 def subscription_owners(
-    deals: Iterable[Deal], closes: Mapping[str, Attributed], closed_at: Mapping[str, date]
+    deals: Iterable[Deal],
+    closes: Mapping[str, Attributed],
+    closed_at: Mapping[str, date],
+    ranks: Mapping[str, int],
 ) -> dict[str, str]:
     """R7.6: each subscription's deal among the qualifying ones listing it: the earliest
-    closed, ties broken by the lowest deal id. A month therefore pays once, and a later close
-    never takes months from a deal that closed before it."""
-    best: dict[str, tuple[tuple[date, tuple[int, int, str]], str]] = {}
+    closed, ties broken by the lowest deal id (``ranks``: ``sweep.id_ranks`` of the deal ids).
+    A month therefore pays once, and a later close never takes months from a deal that closed
+    before it."""
+    width = len(ranks) + 1
+    best: dict[str, int] = {}  # (close day, deal id rank) as one int
+    owners: dict[str, str] = {}
     for deal in deals:
-        found = closes.get(deal.deal_id)
+        deal_id = deal.deal_id
+        found = closes.get(deal_id)
         if found is None or found.member is None:
             continue
-        rank = (closed_at[deal.deal_id], id_key(deal.deal_id))
+        rank = closed_at[deal_id].toordinal() * width + ranks[deal_id]
         for sid in set(deal.subscription_ids):
             held = best.get(sid)
-            if held is None or rank < held[0]:
-                best[sid] = (rank, deal.deal_id)
-    return {sid: deal_id for sid, (_, deal_id) in best.items()}
+            if held is None or rank < held:
+                best[sid], owners[sid] = rank, deal_id
+    return owners
 
 
 def _status(paperwork: Paperwork, end: date, original_end: date, as_of: date) -> CommissionStatus:

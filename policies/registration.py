@@ -13,7 +13,6 @@ from enum import Enum
 from config.terms import ProgramTerms
 from policies.claims import Claim, ClaimBook
 from policies.dates import add_days
-from policies.domains import DomainResolution
 from policies.members import capacity_at, is_member_at
 from policies.model import Member, RegistrationStatus
 from policies.reasons import Reason
@@ -81,19 +80,20 @@ def check_request(
     terms: ProgramTerms,
     facts: DomainFacts,
     member: Member | None,
-    resolution: DomainResolution,
+    domain: str | None,
+    reason: Reason,
     t: date,
 ) -> Verdict:
-    """R2.2: the first failing check decides a request by ``member`` at ``t``.
+    """R2.2: the first failing check decides a request by ``member`` at ``t`` for ``domain``
+    (the record's R1.3 domain, or ``None`` with the R1 ``reason`` it has none).
 
     [decision R2.6] The re-registration limit is checked once the domain is known to be free
     (after check 4): the member's own latest claim on it ended having used its re-registrations.
     """
     if member is None or not is_member_at(member, t):
         return _NOT_A_MEMBER
-    domain = resolution.domain
     if domain is None:
-        return _REJECTED[resolution.reason]
+        return _REJECTED[reason]
     active = book.active_claims(domain, t)
     for claim in active:
         if claim.member is member:
@@ -154,15 +154,19 @@ def claim_status(
 ) -> tuple[RegistrationStatus, Reason]:
     """R2.4-R2.8: the status every record of ``claim`` shows at ``as_of`` (R2.9)."""
     ended = claim.converted_at is not None or claim.dereg_at is not None
-    ends = [] if not ended and claim.left_at is None else [
-        (d, status, reason)
-        for d, status, reason in (
-            (claim.converted_at, RegistrationStatus.CONVERTED, Reason.NONE),
-            (claim.dereg_at, RegistrationStatus.DEREGISTERED, Reason.NONE),
-            (claim.left_at, RegistrationStatus.EXPIRED, Reason.MEMBER_LEFT),
-        )
-        if d is not None and d <= as_of and d < claim.expires
-    ]
+    ends = (
+        []
+        if not ended and claim.left_at is None
+        else [
+            (d, status, reason)
+            for d, status, reason in (
+                (claim.converted_at, RegistrationStatus.CONVERTED, Reason.NONE),
+                (claim.dereg_at, RegistrationStatus.DEREGISTERED, Reason.NONE),
+                (claim.left_at, RegistrationStatus.EXPIRED, Reason.MEMBER_LEFT),
+            )
+            if d is not None and d <= as_of and d < claim.expires
+        ]
+    )
     if ends:
         _, status, reason = min(ends, key=lambda e: e[0])
         return status, reason

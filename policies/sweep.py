@@ -9,15 +9,14 @@ day], then deal closes (4) [R5.3: a registration decided on the close date quali
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 from config.terms import ProgramTerms
 from policies.claims import Claim, ClaimBook
-from policies.dates import add_days
 from policies.deals import Attributed, attribute_at_close, shared_deal_type, unattributed
-from policies.domains import CompanyDomains, DomainResolution
+from policies.domains import CompanyDomains
 from policies.members import MemberDirectory
 from policies.model import (
     Attribution,
@@ -41,9 +40,9 @@ from policies.registration import (
     plain_verdict,
     reregister,
 )
-from policies.requests import RequestItem, decide_request
+from policies.requests import RequestTable, decide_request
 
-__all__ = ["Sweep", "SweepInput", "id_key"]
+__all__ = ["Sweep", "SweepInput", "id_key", "id_ranks"]
 
 Key = tuple[RecordKind, str]
 
@@ -54,28 +53,32 @@ def id_key(object_id: str) -> tuple[int, int, str]:
     return (0, int(object_id), "") if numeric else (1, 0, object_id)
 
 
-def _id_ranks(ids: set[str]) -> dict[str, int]:
+def id_ranks(ids: Iterable[str]) -> dict[str, int]:
     """Each id's position in ``id_key`` order; ids with equal keys (``7``, ``007``) tie.
 
     ``id_key`` puts numeric ids first, by value, then the others by text; sorting the two
     groups apart (ints, then distinct strings) gives that order without a key tuple per id.
+    Sorting by the rank is sorting by ``id_key`` (a stable sort keeps ties in input order), and
+    one rank table serves every sort of an evaluation (ranks of any subset keep their order).
     """
-    numeric = [i for i in ids if i.isascii() and i.isdigit()]
+    distinct = set(ids)
+    numeric = [i for i in distinct if i.isdigit() and i.isascii()]
+    if not numeric:  # HubSpot ids always are; ids of other sources may not be
+        return {object_id: r for r, object_id in enumerate(sorted(distinct))}
     value_rank = {v: r for r, v in enumerate(sorted({int(i) for i in numeric}))}
     ranks = {i: value_rank[int(i)] for i in numeric}
     after = len(value_rank)
-    for r, object_id in enumerate(sorted(i for i in ids if not (i.isascii() and i.isdigit()))):
+    for r, object_id in enumerate(sorted(distinct.difference(numeric))):
         ranks[object_id] = after + r
     return ranks
 
 
 # event phases: their order is the R2.1 order of events of one day (see module docstring)
 _REREG, _COMPANY, _CONTACT, _SHARED, _CLOSE = range(5)
-_PHASES = 5
 # read per event: a module global is cheaper to load than an Enum member on 3.11
 _LEFT, _COMPANY_KIND, _REGISTER = ExitKind.LEFT, RecordKind.COMPANY, VerdictKind.REGISTER
 _UNATTRIBUTED = Attribution.UNATTRIBUTED
-_NO_COMPANY = DomainResolution(None, Reason.DEAL_WITHOUT_COMPANY)
+_DEAL_WITHOUT_COMPANY, _NO_REASON = Reason.DEAL_WITHOUT_COMPANY, Reason.NONE
 _WITHOUT_COMPANY = unattributed(Reason.DEAL_WITHOUT_COMPANY)
 
 
@@ -89,9 +92,10 @@ class SweepInput:
     companies: Mapping[str, Company]
     facts: Mapping[str, DomainFacts]
     domains: CompanyDomains
-    requests: tuple[RequestItem, ...]
+    requests: RequestTable
     deals: tuple[Deal, ...]
     decisions: Mapping[Key, Decision]
+    ranks: Mapping[str, int]  # ``id_ranks`` of every request's and deal's id (at least)
 
 
 @dataclass(slots=True)
@@ -112,92 +116,105 @@ class Sweep:
     terms: ProgramTerms = field(init=False)
     directory: MemberDirectory = field(init=False)
     stored_decisions: Mapping[Key, Decision] = field(init=False)
-    _expiry_days: int = field(init=False)
+    _expiry: timedelta = field(init=False)  # R2.2.8: a new claim's term
 
     def __post_init__(self) -> None:
         self.terms = self.inp.terms
         self.directory = self.inp.directory
         self.stored_decisions = self.inp.decisions
-        self._expiry_days = self.inp.terms.registration.expiry_days
+        self._expiry = timedelta(days=self.inp.terms.registration.expiry_days)
 
     def run(self) -> Sweep:
         """Process every event dated on or before ``as_of`` in R2.1 order; returns ``self``."""
-        requests, deals = self.inp.requests, self.inp.deals
-        keys, phases, refs, whens = self._events()
+        requests, deals = self.inp.requests.requests, self.inp.deals
+        keys, ref_bits, phase_shift = self._events()
         keys.sort()
-        n = len(keys)
+        ref_mask = (1 << ref_bits) - 1
+        # each event's date is its record's (an event exists only for a record with the date)
         for key in keys:
-            i = key % n  # the event's index: the key's last digit in base n
-            phase, ref, when = phases[i], refs[i], whens[i]
+            ref, phase = key & ref_mask, key >> phase_shift & 7
             if phase == _CLOSE:
-                self._on_close(deals[ref], when)
+                deal = deals[ref]
+                if deal.close_date is not None:
+                    self._on_close(deal, deal.close_date)
             elif phase == _SHARED:
-                self._on_shared(deals[ref], when)
+                deal = deals[ref]
+                if deal.create_date is not None:
+                    self._on_shared(deal, deal.create_date)
             elif phase == _REREG:
-                self._on_rereg(requests[ref], when)
+                r = requests[ref].reregistration_requested_at
+                if r is not None:
+                    self._on_rereg(ref, r)
             else:
-                self._on_request(requests[ref], when)
+                t = requests[ref].requested_at
+                if t is not None:
+                    self._on_request(ref, t)
         return self
 
-    def _events(self) -> tuple[list[int], list[int], list[int], list[date]]:
-        """Every event as one int sort key ``((day * 5 + phase) * ranks + rank) * n + index``.
+    def _events(self) -> tuple[list[int], int, int]:
+        """Every event as one int sort key: its day, phase, object id rank and ``ref`` (its
+        position in ``requests`` or ``deals``) in bit fields, most significant first.
 
-        ``rank`` orders object ids as ``id_key`` does (equal keys, equal rank) and ``index`` is
-        the event's position in the (kind, id)-sorted input, so plain int order is the R2.1
-        order with deterministic ties, without a tuple or a handler object per event (the
-        events are the sweep's largest allocation). Also returns each event's phase, its
-        position in ``requests`` or ``deals``, and its date, by index.
+        ``rank`` orders object ids as ``id_key`` does (equal keys, equal rank), and events of
+        one day, phase and rank are of one kind, so ``ref`` orders them as the (kind, id)-sorted
+        input does: plain int order is the R2.1 order with deterministic ties, without a tuple
+        or a handler object per event (the events are the sweep's largest allocation). The
+        event's date is its record's, found again from the phase. Also returns the width of
+        the ``ref`` field and the shift of the phase field.
         """
         as_of = self.inp.as_of
         closed_won = frozenset(s.strip().lower() for s in self.inp.terms.deals.closed_won_stages)
-        phases: list[int] = []
-        refs: list[int] = []
-        ids: list[str] = []
-        whens: list[date] = []
-
-        def add(phase: int, ref: int, object_id: str, when: date) -> None:
-            phases.append(phase)
-            refs.append(ref)
-            ids.append(object_id)
-            whens.append(when)
-
-        for ref, item in enumerate(self.inp.requests):
-            req = item.request
+        ranks, table, deals = self.inp.ranks, self.inp.requests, self.inp.deals
+        ref_bits = max(len(table), len(deals), 1).bit_length()
+        phase_shift = ref_bits + len(ranks).bit_length()
+        keys: list[int] = []
+        for ref, (key, req) in enumerate(zip(table.keys, table.requests, strict=True)):
+            record_id = key[1]
             t = req.requested_at
             if t is not None and t <= as_of:
-                phase = _COMPANY if item.kind is _COMPANY_KIND else _CONTACT
-                add(phase, ref, item.record_id, t)
+                phase = _COMPANY if key[0] is _COMPANY_KIND else _CONTACT
+                keys.append(
+                    (t.toordinal() << 3 | phase) << phase_shift | ranks[record_id] << ref_bits | ref
+                )
             r = req.reregistration_requested_at
             if r is not None and r <= as_of:
-                add(_REREG, ref, item.record_id, r)
-        for ref, deal in enumerate(self.inp.deals):
+                keys.append(
+                    (r.toordinal() << 3 | _REREG) << phase_shift
+                    | ranks[record_id] << ref_bits
+                    | ref
+                )
+        for ref, deal in enumerate(deals):
             t = deal.create_date
             if deal.shared_by and t is not None and t <= as_of:
-                add(_SHARED, ref, deal.deal_id, t)
+                keys.append(
+                    (t.toordinal() << 3 | _SHARED) << phase_shift
+                    | ranks[deal.deal_id] << ref_bits
+                    | ref
+                )
             c = deal.close_date
             if c is not None and c <= as_of and (deal.stage or "").strip().lower() in closed_won:
-                add(_CLOSE, ref, deal.deal_id, c)
-        ranks = _id_ranks(set(ids))
-        n, width = len(ids), len(ranks) + 1
-        keys = [
-            ((whens[i].toordinal() * _PHASES + phases[i]) * width + ranks[ids[i]]) * n + i
-            for i in range(n)
-        ]
-        return keys, phases, refs, whens
+                keys.append(
+                    (c.toordinal() << 3 | _CLOSE) << phase_shift
+                    | ranks[deal.deal_id] << ref_bits
+                    | ref
+                )
+        return keys, ref_bits, phase_shift
 
     # -- registration requests (R2) ---------------------------------------------------------
 
-    def _on_request(self, item: RequestItem, t: date) -> None:
-        decided = decide_request(self, item, t)
-        verdict = decided.verdict  # kept for its kind and reason: the claim is held elsewhere
-        if verdict.claim is not None:
+    def _on_request(self, ref: int, t: date) -> None:
+        table = self.inp.requests
+        verdict, decision, claim = decide_request(self, table, ref, t)
+        key = table.keys[ref]
+        if verdict.claim is not None:  # kept for its kind and reason: the claim is held elsewhere
             verdict = plain_verdict(verdict.kind, verdict.reason)
-        self.verdicts[item.key] = verdict
-        if decided.decision is not None:
-            self.decisions[item.key] = decided.decision
-        if decided.claim is not None:
-            self.record_claims[item.key] = decided.claim
-            self._apply_deregistration(decided.claim, item.request, t)
+        self.verdicts[key] = verdict
+        if decision is not None:
+            self.decisions[key] = decision
+        if claim is not None:
+            self.record_claims[key] = claim
+            if table.requests[ref].deregistration_requested_at is not None:
+                self._apply_deregistration(claim, table.requests[ref], t)
 
     def _apply_deregistration(self, claim: Claim, req: RegistrationRequest, t: date) -> None:
         """R2.7: a record's deregistration date ends its claim from x (ignored before t)."""
@@ -208,16 +225,18 @@ class Sweep:
             claim.dereg_at = x
             self.book.end_changed(claim)
 
-    def _on_rereg(self, item: RequestItem, r: date) -> None:
-        claim = self.record_claims.get(item.key)
+    def _on_rereg(self, ref: int, r: date) -> None:
+        key = self.inp.requests.keys[ref]
+        claim = self.record_claims.get(key)
         reason = Reason.NO_REGISTRATION if claim is None else None
         if claim is not None:
             reason = reregister(self.book, self.inp.terms, claim, r)
         if reason is not None:
+            kind, record_id = key
             self.problems.append(
                 Problem(
-                    item.kind.value,
-                    item.record_id,
+                    kind.value,
+                    record_id,
                     ProblemCode.IGNORED_REREGISTRATION,
                     reason.value,
                 )
@@ -225,7 +244,7 @@ class Sweep:
 
     def open_claim(self, member: Member, domain: str, t: date) -> Claim:
         """R2.2.8: a new claim expiring ``t + expiry_days``; a member that left ends it (R9.2)."""
-        claim = self.book.open(member, domain, t, add_days(t, self._expiry_days))
+        claim = self.book.open(member, domain, t, t + self._expiry)
         if member.exit is _LEFT and member.exit_at is not None:
             claim.left_at = member.exit_at
             self.book.end_changed(claim)
@@ -249,19 +268,19 @@ class Sweep:
             return None
         return self.inp.companies.get(deal.primary_company_id)
 
-    def _resolve(self, company: Company | None) -> DomainResolution:
-        if company is None:
-            return _NO_COMPANY
-        return self.inp.domains.of(company)
-
     def _on_shared(self, deal: Deal, t: date) -> None:
         sharer = self.lookup_member(deal.shared_by, "deal", deal.deal_id)
-        resolution = self._resolve(self._deal_company(deal))
+        company = self._deal_company(deal)
+        if company is None:
+            domain, reason = None, _DEAL_WITHOUT_COMPANY
+        else:
+            domain = self.inp.domains.domain(company)
+            reason = _NO_REASON if domain is not None else self.inp.domains.reason(company)
         verdict = check_request(
-            self.book, self.inp.terms, self.facts_of(resolution.domain), sharer, resolution, t
+            self.book, self.inp.terms, self.facts_of(domain), sharer, domain, reason, t
         )
-        if verdict.kind is _REGISTER and sharer is not None and resolution.domain:
-            self.open_claim(sharer, resolution.domain, t)  # R4.1
+        if verdict.kind is _REGISTER and sharer is not None and domain:
+            self.open_claim(sharer, domain, t)  # R4.1
         self.deal_types[deal.deal_id] = shared_deal_type(verdict, deal)
 
     def _on_close(self, deal: Deal, c: date) -> None:
@@ -269,27 +288,33 @@ class Sweep:
         if company is None:
             self.closes[deal.deal_id], self.closed_at[deal.deal_id] = _WITHOUT_COMPANY, c
             return
-        resolution = self._resolve(company)
+        domains = self.inp.domains
+        domain = domains.domain(company)
         sharer = self.inp.directory.get(deal.shared_by)
-        # the company's other domains only explain a sharer's domain mismatch (R5.6)
-        others = (
-            [d for d in self.inp.domains.all_of(company) if d != resolution.domain]
-            if sharer is not None
-            else []
-        )
+        # the company's other domains only explain a sharer's domain mismatch (R5.6); with
+        # one of domain and website set, a resolved domain is the company's only one
+        others: list[str] = []
+        if sharer is not None and (
+            domain is None or (company.domain is not None and company.website is not None)
+        ):
+            others = [d for d in domains.all_of(company) if d != domain]
         found = attribute_at_close(
             self.book,
-            self.facts_of(resolution.domain),
-            resolution.domain,
+            self.facts_of(domain),
+            domain,
             others,
             sharer,
-            self._override(deal),
+            self._override(deal) if deal.override_code else None,
             deal.cross_sell_confirmed,
             c,
         )
-        if found.attribution is _UNATTRIBUTED and resolution.domain is None:
-            found = unattributed(resolution.reason)
-        if found.attribution is _UNATTRIBUTED and _override_lacks_reason(deal):
+        if found.attribution is _UNATTRIBUTED and domain is None:
+            found = unattributed(domains.reason(company))
+        if (
+            found.attribution is _UNATTRIBUTED
+            and deal.override_code
+            and _override_lacks_reason(deal)
+        ):
             # R5.5: the admin meant an override; say on the deal why it did not take.
             found = unattributed(Reason.OVERRIDE_WITHOUT_REASON)
         if found.claim is not None:  # R2.8: the registration converts at c
