@@ -120,6 +120,14 @@ class GatewayCore:
         twin._owns_http = False
         return twin
 
+    def drop_responses(self) -> None:
+        """Let go of the answer each SDK API client keeps as ``last_response`` (never read
+        here): a gateway kept for later would otherwise hold every API's last response."""
+        for api in (self.objects_basic, self.objects_batch, self.objects_search,
+                    self.assoc_basic, self.assoc_batch, self.properties_core,
+                    self.properties_groups, self.properties_batch, self.owners):
+            api.api_client.last_response = None
+
     def close(self) -> None:
         """Close the httpx client if the gateway created it."""
         if self._owns_http:

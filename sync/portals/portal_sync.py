@@ -117,6 +117,8 @@ class PortalSync:
                 tx.portal_record_sync(hub_id, report.calls, error)
                 tx.finish_run(run_id, "failed", {}, error=error)
             raise
+        finally:
+            gateway.drop_responses()  # the portal's gateway is kept for its next job
         report.calls = _calls(gateway)
         counts = {"member_portal": {"calls": report.calls, "carried": report.carried,
                                     "decided": report.decided, "written": report.updated,

@@ -117,3 +117,14 @@ def test_consecutive_jobs_share_the_portal_gateway_and_count_only_their_own_call
         assert rig.parts.sessions.kept_gateways() == 1
         [summary] = list_portals(rig.runtime.store)
         assert summary.calls_used == sum(calls)
+
+
+def test_a_kept_portal_gateway_holds_no_response_after_a_job(tmp_path: Path) -> None:
+    with portal_rig(tmp_path) as rig:
+        rig.connect("ALPHA", ALPHA_HUB)
+        [outcome] = rig.parts.worker.drain()
+        assert outcome.status == "done"
+        kept = rig.parts.sessions.gateway(ALPHA_HUB)  # a fork: the kept SDK clients
+        apis = (kept.objects_search, kept.objects_batch, kept.properties_groups,
+                kept.properties_batch)
+        assert [api.api_client.last_response for api in apis] == [None] * len(apis)
