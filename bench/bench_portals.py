@@ -28,7 +28,8 @@ request a phase sent (recorded by the hook with its headers and body) sent again
 in its order, by a plain httpx client on a pool of the same size, after both phases (the
 resync's reads first; replaying the first sync's writes creates duplicates that nothing reads
 afterwards). ``met_against_replay`` means wall <= 1.5 x the replay's wall: the jobs cost at most
-half again what their HTTP calls alone cost on this machine.
+half again what their HTTP calls alone cost on this machine. CPU per job is this process's CPU
+over the phase divided by its jobs, beside the replay's CPU (same process, same count of jobs).
 """
 
 from __future__ import annotations
@@ -191,11 +192,13 @@ def replay(sent: dict[str, list[Sent]], workers: int) -> dict[str, Any]:
                     time.sleep(0.2 if url.endswith("/search") else 1.0)
 
         time.sleep(2.0)  # the phase's own calls leave every portal's windows first
-        wall0 = time.perf_counter()
+        wall0, cpu0 = time.perf_counter(), time.process_time()
         with ThreadPoolExecutor(workers) as pool:
             list(pool.map(one, sent.values()))
         wall = time.perf_counter() - wall0
-    return {"replay_wall_s": round(wall, 2), "replayed": sum(statuses.values()),
+        cpu = time.process_time() - cpu0
+    return {"replay_wall_s": round(wall, 2), "replay_cpu_s": round(cpu, 2),
+            "replayed": sum(statuses.values()),
             "replay_statuses": {str(k): v for k, v in sorted(statuses.items())}}
 
 
@@ -212,6 +215,7 @@ def _phase(name: str, run: Any, counter: CallCounter) -> dict[str, Any]:
     statuses = Counter(o.status for o in outcomes)
     writes = sum(c["write"] for c in member)
     return {"phase": name, "jobs": dict(statuses), "wall_s": round(wall, 2), **floor,
+            "cpu_per_job_ms": round(1000 * cpu / max(len(outcomes), 1), 2),
             "ratio": round(wall / floor["floor_s"], 2) if floor["floor_s"] else None,
             "met": wall <= TARGET_RATIO * floor["floor_s"],
             "portals_called": len(member), "calls_per_portal": {
@@ -340,6 +344,8 @@ def _measure(settings: Any, url: str, portals: int, registrations: int, workers:
         for phase, sent in ((resync, resync_sent), (first, first_sent)):
             phase.update(replay(sent, workers))
             phase["wall_over_replay"] = round(phase["wall_s"] / phase["replay_wall_s"], 2)
+            phase["replay_cpu_per_job_ms"] = round(
+                1000 * phase["replay_cpu_s"] / max(sum(phase["jobs"].values()), 1), 2)
             phase["met_against_replay"] = phase["wall_s"] <= TARGET_RATIO * phase["replay_wall_s"]
     finally:
         http.close()

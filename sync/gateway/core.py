@@ -11,9 +11,10 @@ models (measured once on a shared 2-core machine), which matters for full reconc
 
 from __future__ import annotations
 
+import copy
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Self
 
 import httpx
 import orjson
@@ -107,6 +108,25 @@ class GatewayCore:
         self.properties_groups = client.crm.properties.groups_api
         self.properties_batch = client.crm.properties.batch_api
         self.owners = client.crm.owners.owners_api
+
+    def fork(self, metrics: GatewayMetrics | None = None) -> Self:
+        """A gateway over this one's SDK clients, httpx client, pacer and retry policy (none of
+        them rebuilt: building the SDK's API clients is most of a gateway's cost) with its own
+        ``metrics`` (new by default) and, like a new gateway, no answer from the host yet.
+        Closing a fork never closes the httpx client."""
+        twin = copy.copy(self)
+        twin.metrics = metrics or GatewayMetrics()
+        twin._answered = False
+        twin._owns_http = False
+        return twin
+
+    def drop_responses(self) -> None:
+        """Let go of the answer each SDK API client keeps as ``last_response`` (never read
+        here): a gateway kept for later would otherwise hold every API's last response."""
+        for api in (self.objects_basic, self.objects_batch, self.objects_search,
+                    self.assoc_basic, self.assoc_batch, self.properties_core,
+                    self.properties_groups, self.properties_batch, self.owners):
+            api.api_client.last_response = None
 
     def close(self) -> None:
         """Close the httpx client if the gateway created it."""

@@ -112,15 +112,20 @@ class PortalSync:
                         first=portal.last_sync_at is None)
         except Exception as exc:
             report.calls = _calls(gateway)
-            self.repo.record_sync(hub_id, report.calls, f"{type(exc).__name__}: {exc}")
-            self.store.finish_run(run_id, "failed", {}, error=f"{type(exc).__name__}: {exc}")
+            error = f"{type(exc).__name__}: {exc}"
+            with self.store.transaction() as tx:
+                tx.portal_record_sync(hub_id, report.calls, error)
+                tx.finish_run(run_id, "failed", {}, error=error)
             raise
+        finally:
+            gateway.drop_responses()  # the portal's gateway is kept for its next job
         report.calls = _calls(gateway)
-        self.repo.record_sync(hub_id, report.calls, None)
         counts = {"member_portal": {"calls": report.calls, "carried": report.carried,
                                     "decided": report.decided, "written": report.updated,
                                     "created": report.created}}
-        with self.store.transaction() as tx:  # the view checkpoint moves with the run's record
+        # The portal's sync record and the view checkpoint move with the run's record.
+        with self.store.transaction() as tx:
+            tx.portal_record_sync(hub_id, report.calls, None)
             if report.problems:
                 tx.add_run_problems(run_id, report.problems)
             if report.view_digest is not None:

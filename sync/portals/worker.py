@@ -109,9 +109,11 @@ class PortalWorker:
         try:
             report = self.syncer.run(job.hub_id, job.kind)
         except Disconnected as exc:
+            self.syncer.sessions.forget(job.hub_id)
             self.repo.fail(job.job_id, self.worker_id, str(exc))
             return JobOutcome(job, "failed", error=str(exc))
         except AuthError as exc:
+            self.syncer.sessions.forget(job.hub_id)
             self.repo.expire_access(job.hub_id)
             return self._retry(job, f"authentication: {exc}", 0.0)
         except Exception as exc:

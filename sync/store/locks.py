@@ -17,10 +17,12 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import Connection, Engine, case, select, text, update
+from sqlalchemy import Connection, Engine, bindparam, case, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.sql.dml import ReturningInsert
 
 from sync.store.database import advisory_key, begin_write
 from sync.store.records import Clock
@@ -61,6 +63,35 @@ def check_fence(conn: Connection, dialect: str, fence: Fence, now: datetime) -> 
         raise LockLost(f"the lease of the lock {fence.name} ran out")
 
 
+def _row_try_statement() -> ReturningInsert[Any]:
+    """SQLite: take the lock row, or renew it for its owner (see ``LockManager._row_try``)."""
+    insert = sqlite.insert(locks).values(
+        name=bindparam("lock_name"), owner=bindparam("lock_owner"),
+        lease_until=bindparam("lease_until", type_=locks.c.lease_until.type), token=1
+    )
+    now = bindparam("now", type_=locks.c.lease_until.type)
+    return insert.on_conflict_do_update(
+        index_elements=["name"],
+        set_={
+            "owner": insert.excluded.owner,
+            "lease_until": insert.excluded.lease_until,
+            "token": case((locks.c.owner == insert.excluded.owner, locks.c.token),
+                          else_=locks.c.token + 1),
+        },
+        where=(locks.c.lease_until < now) | (locks.c.owner == insert.excluded.owner),
+    ).returning(locks.c.token)
+
+
+# Built once: a statement object reused is neither rebuilt nor re-keyed for the compiled cache,
+# which is most of the CPU of taking and releasing a lock row.
+_ROW_TRY = _row_try_statement()
+# The row stays, expired, so the next holder's token is larger than this one's.
+_ROW_RELEASE = update(locks).where(
+    locks.c.name == bindparam("lock_name"), locks.c.owner == bindparam("lock_owner"),
+    locks.c.lease_until >= _RELEASED,
+).values(lease_until=_RELEASED)
+
+
 class LockManager:
     """``acquire``/``try_lock``/``unlock`` for one store. Thread-safe."""
 
@@ -85,12 +116,8 @@ class LockManager:
         """Release the lock if ``owner`` holds it. Returns whether it did."""
         if self._engine.dialect.name == "postgresql":
             return self._pg_unlock(name, owner)
-        # The row stays, expired, so the next holder's token is larger than this one's.
-        released = update(locks).where(
-            locks.c.name == name, locks.c.owner == owner, locks.c.lease_until >= _RELEASED
-        ).values(lease_until=_RELEASED)
         with begin_write(self._engine) as conn:
-            result = conn.execute(released)
+            result = conn.execute(_ROW_RELEASE, {"lock_name": name, "lock_owner": owner})
         return result.rowcount == 1
 
     def close(self) -> None:
@@ -101,23 +128,11 @@ class LockManager:
             self._pg_unlock(name, owner)
 
     def _row_try(self, name: str, owner: str, lease_until: datetime) -> int | None:
-        now = self._clock()
-        insert = sqlite.insert(locks).values(
-            name=name, owner=owner, lease_until=lease_until, token=1
-        )
-        stmt = insert.on_conflict_do_update(
-            index_elements=["name"],
-            set_={
-                "owner": insert.excluded.owner,
-                "lease_until": insert.excluded.lease_until,
-                "token": case((locks.c.owner == insert.excluded.owner, locks.c.token),
-                              else_=locks.c.token + 1),
-            },
-            where=(locks.c.lease_until < now) | (locks.c.owner == insert.excluded.owner),
-        ).returning(locks.c.token)
+        params = {"lock_name": name, "lock_owner": owner, "lease_until": lease_until,
+                  "now": self._clock()}
         with begin_write(self._engine) as conn:
             # No row back: the conflict's WHERE was false, someone else holds a live lease.
-            token = conn.execute(stmt).scalar_one_or_none()
+            token = conn.execute(_ROW_TRY, params).scalar_one_or_none()
         return None if token is None else int(token)
 
     def _pg_try(self, name: str, owner: str, lease_s: float) -> int | None:

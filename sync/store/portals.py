@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, and_, delete, func, or_, select, update
+from sqlalchemy import Row, Update, and_, bindparam, delete, func, or_, select, update
 
 from sync.store.base import OpsBase, insert_ignore, upsert
 from sync.store.schema import member_portals, outputs, portal_jobs, portal_links
@@ -59,6 +59,41 @@ def _portal(row: Row[Any]) -> PortalRow:
                      row.disconnected_at, row.last_sync_at, row.last_error, int(row.calls_used))
 
 
+# Statements a portal job runs every time, built once per shape and reused: a reused statement
+# object is neither rebuilt nor re-keyed for the compiled cache.
+_PORTAL = select(member_portals).where(member_portals.c.hub_id == bindparam("p_hub_id"))
+_PORTAL_SETS: dict[tuple[str, ...], Update] = {}
+_JOB_CLOSES: dict[tuple[str, ...], Update] = {}
+
+
+def _portal_set_statement(names: tuple[str, ...]) -> Update:
+    """``UPDATE member_portals SET updated_at, <names> WHERE hub_id``; ``calls_used`` is added
+    to, not set."""
+    stmt = _PORTAL_SETS.get(names)
+    if stmt is None:
+        values: dict[str, Any] = {
+            name: member_portals.c.calls_used + bindparam("p_calls_used", type_=
+                                                          member_portals.c.calls_used.type)
+            if name == "calls_used" else bindparam(f"p_{name}", type_=member_portals.c[name].type)
+            for name in ("updated_at", *names)}
+        stmt = _PORTAL_SETS[names] = update(member_portals).where(
+            member_portals.c.hub_id == bindparam("p_hub_id")).values(values)
+    return stmt
+
+
+def _job_close_statement(names: tuple[str, ...]) -> Update:
+    stmt = _JOB_CLOSES.get(names)
+    if stmt is None:
+        stmt = _JOB_CLOSES[names] = (
+            update(portal_jobs)
+            .where(portal_jobs.c.job_id == bindparam("p_job_id"),
+                   portal_jobs.c.status == CLAIMED,
+                   portal_jobs.c.claimed_by == bindparam("p_worker_id"))
+            .values({"claimed_by": None, "lease_until": None,
+                     **{n: bindparam(f"p_{n}", type_=portal_jobs.c[n].type) for n in names}}))
+    return stmt
+
+
 class PortalOps(OpsBase):
     """Member portals, their links and jobs (see module)."""
 
@@ -80,8 +115,7 @@ class PortalOps(OpsBase):
 
     def portal(self, hub_id: int) -> PortalRow | None:
         with self._read() as conn:
-            row = conn.execute(select(member_portals).where(
-                member_portals.c.hub_id == hub_id)).first()
+            row = conn.execute(_PORTAL, {"p_hub_id": hub_id}).first()
         return _portal(row) if row is not None else None
 
     def portal_by_member(self, member_code: str) -> PortalRow | None:
@@ -101,9 +135,11 @@ class PortalOps(OpsBase):
             return {int(h) for h in conn.execute(query).scalars()}
 
     def _portal_set(self, hub_id: int, **values: Any) -> None:
+        """Set ``values`` on the portal's row (``calls_used``: added to the count)."""
+        stmt = _portal_set_statement(tuple(values))
+        params = {f"p_{k}": v for k, v in values.items()}
         with self._write() as conn:
-            conn.execute(update(member_portals).where(member_portals.c.hub_id == hub_id)
-                         .values(updated_at=self._now(), **values))
+            conn.execute(stmt, {"p_hub_id": hub_id, "p_updated_at": self._now(), **params})
 
     def portal_save_access(self, hub_id: int, access_token: str, expires_at: datetime) -> None:
         self._portal_set(hub_id, access_token=access_token, access_expires_at=expires_at)
@@ -118,7 +154,7 @@ class PortalOps(OpsBase):
                          last_error=self._redact(reason))
 
     def portal_record_sync(self, hub_id: int, calls: int, error: str | None) -> None:
-        values: dict[str, Any] = {"calls_used": member_portals.c.calls_used + calls,
+        values: dict[str, Any] = {"calls_used": calls,
                                   "last_error": None if error is None else self._redact(error)}
         if error is None:
             values["last_sync_at"] = self._now()
@@ -197,12 +233,11 @@ class PortalOps(OpsBase):
                                       last_error=self._redact(error))
 
     def _portal_job_close(self, job_id: int, worker_id: str, **values: Any) -> bool:
-        stmt = (update(portal_jobs)
-                .where(portal_jobs.c.job_id == job_id, portal_jobs.c.status == CLAIMED,
-                       portal_jobs.c.claimed_by == worker_id)
-                .values(claimed_by=None, lease_until=None, **values))
+        stmt = _job_close_statement(tuple(values))
+        params = {"p_job_id": job_id, "p_worker_id": worker_id,
+                  **{f"p_{k}": v for k, v in values.items()}}
         with self._write() as conn:
-            return bool(conn.execute(stmt).rowcount == 1)
+            return bool(conn.execute(stmt, params).rowcount == 1)
 
     def portal_job_counts(self) -> dict[str, int]:
         query = select(portal_jobs.c.status, func.count()).group_by(portal_jobs.c.status)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, datetime
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
-from sqlalchemy import Row, func, insert, select, true, update
+from sqlalchemy import Row, Select, bindparam, func, insert, select, true, update
 
 from policies.model import Problem
 from sync.store.base import OpsBase, chunked
@@ -49,19 +49,52 @@ def _info(row: Row[Any], problem_count: int, problems: tuple[RunProblem, ...] = 
     )
 
 
+def _param(name: str) -> Any:
+    """A bind parameter typed like the ``runs`` column of that name."""
+    return bindparam(f"p_{name}", type_=runs.c[name].type)
+
+
+# Built once and reused (each job of the member-portal worker opens and closes a run): a reused
+# statement object is neither rebuilt nor re-keyed for the compiled cache.
+_START_RUN = insert(runs).values(
+    {name: _param(name) for name in ("kind", "trigger", "as_of", "started_at", "status",
+                                     "counts", "lock_name", "lock_owner")}
+).returning(runs.c.run_id)
+_FINISH_RUN = update(runs).where(runs.c.run_id == _param("run_id")).values(
+    {name: _param(name) for name in ("status", "counts", "error", "finished_at")})
+_LATEST: dict[tuple[str, ...], Select[Any]] = {}
+
+
+def _latest_run_query(excluding: tuple[str, ...]) -> Select[Any]:
+    query: Select[Any] | None = _LATEST.get(excluding)
+    if query is None:
+        # One excluded kind is written ``kind != :k`` so the partial index ``ix_runs_program``
+        # (``kind != 'portal'``) serves the portal workers' question.
+        where = (true() if not excluding else runs.c.kind != excluding[0]
+                 if len(excluding) == 1 else runs.c.kind.not_in(excluding))
+        query = cast(
+            "Select[Any]",
+            select(runs.c.run_id, runs.c.status, runs.c.finished_at)
+            .where(where)
+            .order_by(runs.c.run_id.desc())
+            .limit(1),
+        )
+        _LATEST[excluding] = query
+    return query
+
+
 class RunOps(OpsBase):
     def start_run(
         self, kind: str, as_of: date | None, trigger: str, lock: Fence | None = None
     ) -> int:
         """Open a run (status ``running``) and return its id. ``lock``: the lock holder the
         run belongs to (see ``abandon_runs``)."""
-        stmt = insert(runs).values(
-            kind=kind, trigger=trigger, as_of=as_of, started_at=self._now(),
-            status=RUNNING, counts={},
-            lock_name=lock.name if lock else None, lock_owner=lock.owner if lock else None,
-        ).returning(runs.c.run_id)
+        params: dict[str, Any] = {"p_kind": kind, "p_trigger": trigger, "p_as_of": as_of,
+                  "p_started_at": self._now(), "p_status": RUNNING, "p_counts": {},
+                  "p_lock_name": lock.name if lock else None,
+                  "p_lock_owner": lock.owner if lock else None}
         with self._write() as conn:
-            return int(conn.execute(stmt).scalar_one())
+            return int(conn.execute(_START_RUN, params).scalar_one())
 
     def abandon_runs(self, holder: Fence) -> list[int]:
         """Mark ``abandoned`` every run still ``running`` under ``holder``'s lock but started
@@ -82,15 +115,11 @@ class RunOps(OpsBase):
         self, run_id: int, status: str, counts: RunCounts, error: str | None = None
     ) -> None:
         """Close a run with its final status, counts and error text (if it failed)."""
-        stmt = (
-            update(runs)
-            .where(runs.c.run_id == run_id)
-            .values(status=status, counts=_counts_doc(counts),
-                    error=None if error is None else self._redact(error),
-                    finished_at=self._now())
-        )
+        params = {"p_run_id": run_id, "p_status": status, "p_counts": _counts_doc(counts),
+                  "p_error": None if error is None else self._redact(error),
+                  "p_finished_at": self._now()}
         with self._write() as conn:
-            if conn.execute(stmt).rowcount != 1:
+            if conn.execute(_FINISH_RUN, params).rowcount != 1:
                 raise KeyError(f"no run {run_id}")
 
     def add_run_problems(self, run_id: int, problems: Iterable[Problem]) -> int:
@@ -128,18 +157,8 @@ class RunOps(OpsBase):
     def latest_run_state(self, *, excluding: tuple[str, ...] = ()) -> RunState | None:
         """The newest run whose kind is not in ``excluding``: id, status, finished time. One
         indexed row, however many runs of the excluded kinds came after it."""
-        # One excluded kind is written ``kind != :k`` so the partial index ``ix_runs_program``
-        # (``kind != 'portal'``) serves the portal workers' question.
-        where = (true() if not excluding else runs.c.kind != excluding[0]
-                 if len(excluding) == 1 else runs.c.kind.not_in(excluding))
-        query = (
-            select(runs.c.run_id, runs.c.status, runs.c.finished_at)
-            .where(where)
-            .order_by(runs.c.run_id.desc())
-            .limit(1)
-        )
         with self._read() as conn:
-            row = conn.execute(query).first()
+            row = conn.execute(_latest_run_query(tuple(excluding))).first()
         return None if row is None else RunState(int(row.run_id), row.status, row.finished_at)
 
     def get_run(self, run_id: int, problem_limit: int = 10_000) -> RunInfo | None:

@@ -99,3 +99,32 @@ def test_member_portal_properties_come_in_one_batch_and_again_change_nothing(
         gateway = rig.parts.sessions.gateway(ALPHA_HUB)
         assert init_member_portal(gateway, member) == []  # all exist: no problem, nothing new
         assert gateway.metrics.snapshot()["totals"]["calls"] == 2
+
+
+def test_consecutive_jobs_share_the_portal_gateway_and_count_only_their_own_calls(
+        tmp_path: Path) -> None:
+    with portal_rig(tmp_path) as rig:
+        rig.connect("ALPHA", ALPHA_HUB)
+        [first] = rig.parts.worker.drain()
+        assert first.report is not None
+        calls = [first.report.calls]
+        for _ in range(2):
+            rig.parts.repo.enqueue([ALPHA_HUB], "inbound")
+            [again] = rig.parts.worker.drain()
+            assert again.report is not None
+            calls.append(again.report.calls)
+        assert calls[1] == calls[2] == 3  # in: the requests; out: by domain, stale outputs
+        assert rig.parts.sessions.kept_gateways() == 1
+        [summary] = list_portals(rig.runtime.store)
+        assert summary.calls_used == sum(calls)
+
+
+def test_a_kept_portal_gateway_holds_no_response_after_a_job(tmp_path: Path) -> None:
+    with portal_rig(tmp_path) as rig:
+        rig.connect("ALPHA", ALPHA_HUB)
+        [outcome] = rig.parts.worker.drain()
+        assert outcome.status == "done"
+        kept = rig.parts.sessions.gateway(ALPHA_HUB)  # a fork: the kept SDK clients
+        apis = (kept.objects_search, kept.objects_batch, kept.properties_groups,
+                kept.properties_batch)
+        assert [api.api_client.last_response for api in apis] == [None] * len(apis)
