@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import select
 
 from policies.model import Decision, RecordKind, RegistrationStatus
-from sync.store.base import IN_CHUNK, OpsBase, PreparedRows, bulk_upsert, chunked, upsert
+from sync.store.base import IN_CHUNK, OpsBase, PreparedRows, bulk_upsert, chunked
 from sync.store.records import OutputChange
 from sync.store.schema import checkpoints, decisions, outputs
 
@@ -126,6 +126,6 @@ class CheckpointWrites(OpsBase):
 
     def set_checkpoint(self, name: str, value: str | date) -> None:
         text = value.isoformat() if isinstance(value, date) else value
-        stmt = upsert(self._dialect, checkpoints, ("value", "updated_at"))
         with self._write() as conn:
-            conn.execute(stmt, {"name": name, "value": text, "updated_at": self._now()})
+            bulk_upsert(conn, self._dialect, checkpoints, ("value", "updated_at"),
+                        [{"name": name, "value": text, "updated_at": self._now()}])
