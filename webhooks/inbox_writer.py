@@ -227,14 +227,10 @@ class LoopCommitWriter:
 
     async def write(self, events: Sequence[InboxEvent]) -> None:
         """Returns once ``events`` are committed; raises the commit's error."""
-        if not self._running:
-            raise WriterClosed("the inbox writer is not running")
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[None] = loop.create_future()
-        self._pending.append((events, future))
+        future = _enqueue(self._pending, events, running=self._running)
         if not self._scheduled:
             self._scheduled = True
-            loop.call_soon(self._flush)
+            asyncio.get_running_loop().call_soon(self._flush)
         await future
 
     async def drain(self) -> None:
@@ -273,6 +269,17 @@ class LoopCommitWriter:
 AsyncInsert = Callable[[Sequence[InboxEvent]], Awaitable[int]]
 
 
+def _enqueue(pending: list[tuple[Sequence[InboxEvent], asyncio.Future[None]]],
+             events: Sequence[InboxEvent], *, running: bool) -> asyncio.Future[None]:
+    """Queue ``events`` for the loop's next commit; the future resolves once they are committed.
+    A writer that is not running refuses them (``WriterClosed``)."""
+    if not running:
+        raise WriterClosed("the inbox writer is not running")
+    future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    pending.append((events, future))
+    return future
+
+
 class AsyncCommitWriter:
     """Group commit on the event loop with an async insert (PostgreSQL's async driver).
 
@@ -294,13 +301,9 @@ class AsyncCommitWriter:
         self._running = True
 
     async def write(self, events: Sequence[InboxEvent]) -> None:
-        if not self._running:
-            raise WriterClosed("the inbox writer is not running")
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[None] = loop.create_future()
-        self._pending.append((events, future))
+        future = _enqueue(self._pending, events, running=self._running)
         if self._task is None:
-            self._task = loop.create_task(self._flush_all())
+            self._task = asyncio.get_running_loop().create_task(self._flush_all())
         await future
 
     async def _flush_all(self) -> None:

@@ -10,21 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, select
 
 from sync.store import InboxEvent, Store
 from sync.store.inbox import InboxBusy
-from sync.store.schema import inbox
 from tests.store.conftest import FakeClock
-
-
-def _rows(url: str) -> list[dict[str, Any]]:
-    eng = create_engine(url)
-    try:
-        with eng.connect() as conn:
-            return [dict(r._mapping) for r in conn.execute(select(inbox).order_by(inbox.c.item_id))]
-    finally:
-        eng.dispose()
+from tests.webhooks.conftest import inbox_rows
 
 
 def _batch(prefix: str) -> list[InboxEvent]:
@@ -42,7 +32,7 @@ def _comparable(rows: list[dict[str, Any]], prefix: str) -> list[dict[str, Any]]
             for row in rows if row["dedup_key"].startswith(prefix)]
 
 
-def test_appender_rows_equal_inbox_insert_rows(store: Store, store_url: str) -> None:
+def test_appender_rows_equal_inbox_insertinbox_rows(store: Store, store_url: str) -> None:
     assert store.inbox_insert(_batch("a")) == 3
     appender = store.inbox_appender()
     try:
@@ -50,7 +40,7 @@ def test_appender_rows_equal_inbox_insert_rows(store: Store, store_url: str) -> 
         assert appender.append(_batch("b")) == 0  # redelivered: ignored
     finally:
         appender.close()
-    rows = _rows(store_url)
+    rows = inbox_rows(store_url)
     assert _comparable(rows, "a") == _comparable(rows, "b")
 
 
@@ -65,7 +55,7 @@ def pg_store(pg_url: str, clock: FakeClock) -> Iterator[tuple[Store, str]]:
 
 
 @pytest.mark.postgres
-def test_async_appender_rows_equal_inbox_insert_rows(pg_store: tuple[Store, str]) -> None:
+def test_async_appender_rows_equal_inbox_insertinbox_rows(pg_store: tuple[Store, str]) -> None:
     store, store_url = pg_store
     assert store.inbox_insert(_batch("a")) == 3
     appender = store.inbox_async_appender()
@@ -77,7 +67,7 @@ def test_async_appender_rows_equal_inbox_insert_rows(pg_store: tuple[Store, str]
             await appender.close()
 
     assert asyncio.run(go()) == (3, 0)
-    rows = _rows(store_url)
+    rows = inbox_rows(store_url)
     assert _comparable(rows, "a") == _comparable(rows, "c")
 
 

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
+from starlette.applications import Starlette
 
 from config.settings import Settings
 from sync.clock import FixedClock
@@ -154,13 +155,18 @@ async def test_async_writer_failure_fails_its_batch_only() -> None:
 
 # --- the receiver, end to end ----------------------------------------------------------------
 
+def _receiver(url: str, clock: FixedClock, engine: FakeEngine) -> tuple[Store, Starlette]:
+    """A migrated store at ``url`` and the serve app over it."""
+    store = Store.from_url(url, clock.now)
+    store.migrate()
+    return store, create_app(ServeParts(_settings(url), store, engine, clock=clock))
+
+
 async def test_sqlite_receiver_waits_for_a_lock_held_elsewhere_without_blocking_the_loop(
     tmp_path: Path, clock: FixedClock, engine: FakeEngine
 ) -> None:
     url = f"sqlite:///{tmp_path / 'serve.db'}"
-    store = Store.from_url(url, clock.now)
-    store.migrate()
-    app = create_app(ServeParts(_settings(url), store, engine, clock=clock))
+    store, app = _receiver(url, clock, engine)
     other = sqlite3.connect(tmp_path / "serve.db", isolation_level=None)
     try:
         async with serve_app(app) as client:
@@ -184,9 +190,7 @@ async def test_sqlite_receiver_waits_for_a_lock_held_elsewhere_without_blocking_
 async def test_postgres_receiver_commits_concurrent_deliveries_and_refuses_when_it_cannot(
     pg_url: str, clock: FixedClock, engine: FakeEngine
 ) -> None:
-    store = Store.from_url(pg_url, clock.now)
-    store.migrate()
-    app = create_app(ServeParts(_settings(pg_url), store, engine, clock=clock))
+    store, app = _receiver(pg_url, clock, engine)
     assert isinstance(app.state.writer, AsyncCommitWriter)
     try:
         async with serve_app(app) as client:
@@ -217,9 +221,7 @@ async def test_post_with_a_client_gone_mid_body_acknowledges_nothing(
     tmp_path: Path, clock: FixedClock, engine: FakeEngine
 ) -> None:
     url = f"sqlite:///{tmp_path / 'serve.db'}"
-    store = Store.from_url(url, clock.now)
-    store.migrate()
-    app = create_app(ServeParts(_settings(url), store, engine, clock=clock))
+    store, app = _receiver(url, clock, engine)
     sent: list[dict[str, object]] = []
     messages = [{"type": "http.request", "body": b"[", "more_body": True},
                 {"type": "http.disconnect"}]
